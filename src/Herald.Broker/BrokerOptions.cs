@@ -1,0 +1,58 @@
+namespace Herald.Broker;
+
+/// <summary>Options of the broker, validated at start-up.</summary>
+public sealed class BrokerOptions
+{
+    /// <summary>Where the broker listens. <value>http://127.0.0.1:8080</value></summary>
+    public string Url { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The data folder: the store's files and <c>admin.token</c>. <value>~/.herald/data</value></summary>
+    public string DataDirectory { get; set; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".herald", "data");
+
+    /// <summary>The largest publish body accepted, in bytes. <value>1048576 (1 MiB)</value></summary>
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a publish's <c>Idempotency-Key</c> is remembered. <value>10 minutes</value></summary>
+    public TimeSpan DedupeWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a leased delivery stays leased before another dispatcher may take it. <value>the attempt's timeout + 30 s</value></summary>
+    public TimeSpan LeaseSlack { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the dispatcher looks for due deliveries when nothing wakes it. <value>1 second</value></summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a graceful shutdown waits for attempts in flight. <value>10 seconds</value></summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
+    public string? Validate()
+    {
+        var errors = new List<string>();
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            errors.Add($"Url must be an absolute http(s) URL; found '{Url}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("DataDirectory must name a folder; found an empty value.");
+        }
+
+        if (MaxBodyBytes is < 1024 or > 64L * 1024 * 1024)
+        {
+            errors.Add($"MaxBodyBytes must be from 1024 to 67108864; found {MaxBodyBytes}.");
+        }
+
+        if (DedupeWindow < TimeSpan.Zero)
+        {
+            errors.Add($"DedupeWindow must not be negative; found {DedupeWindow}.");
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"PollInterval must be positive; found {PollInterval}.");
+        }
+
+        return errors.Count == 0 ? null : "Invalid broker options: " + string.Join(" ", errors);
+    }
+}

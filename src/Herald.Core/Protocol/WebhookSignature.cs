@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Herald.Protocol;
+
+/// <summary>
+/// Standard Webhooks signatures: <c>v1,</c> + base64 HMAC-SHA256 over <c>{id}.{timestamp}.{body}</c>,
+/// keyed with the bytes of a <c>whsec_</c> secret.
+/// </summary>
+public static class WebhookSignature
+{
+    /// <summary>The prefix of a signing secret.</summary>
+    public const string SecretPrefix = "whsec_";
+
+    /// <summary>How far a delivery's timestamp may be from now before it is refused.</summary>
+    public static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
+
+    /// <summary>Makes a new random signing secret (256 bits).</summary>
+    public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Signs a message; returns the value of the <c>webhook-signature</c> header.</summary>
+    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body)
+    {
+        var key = DecodeSecret(secret);
+        var prefix = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{id}.{timestamp}."));
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        hmac.AppendData(prefix);
+        hmac.AppendData(body);
+        return "v1," + Convert.ToBase64String(hmac.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// Checks a delivery's signature against any of <paramref name="secrets"/> (two during a rotation)
+    /// and its timestamp against <paramref name="now"/>.
+    /// </summary>
+    public static SignatureCheck Verify(IReadOnlyList<string> secrets, string? id, string? timestamp, string? signatureHeader, ReadOnlySpan<byte> body, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signatureHeader))
+        {
+            return SignatureCheck.Missing;
+        }
+
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return SignatureCheck.BadTimestamp;
+        }
+
+        var sent = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
+        if ((now - sent).Duration() > Tolerance)
+        {
+            return SignatureCheck.Expired;
+        }
+
+        foreach (var secret in secrets)
+        {
+            var expected = Encoding.ASCII.GetBytes(Sign(secret, id, seconds, body));
+            foreach (var candidate in signatureHeader.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(candidate)))
+                {
+                    return SignatureCheck.Valid;
+                }
+            }
+        }
+
+        return SignatureCheck.Mismatch;
+    }
+
+    private static byte[] DecodeSecret(string secret)
+    {
+        var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret;
+        return Convert.FromBase64String(encoded);
+    }
+}
+
+/// <summary>The result of <see cref="WebhookSignature.Verify"/>.</summary>
+public enum SignatureCheck
+{
+    Valid,
+    Missing,
+    BadTimestamp,
+    Expired,
+    Mismatch,
+}
