@@ -1,19 +1,114 @@
+using System.Net;
+using Herald.Broker.Admin;
+using Herald.Broker.Dispatching;
+using Herald.Broker.Feeds;
+using Herald.Broker.Http;
+using Herald.Broker.Internal;
+using Herald.Broker.Publishing;
+using Herald.Broker.Registry;
+using Herald.Broker.Security;
+using Herald.Broker.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker;
 
 /// <summary>Builds a broker web application. A store is added by the caller (e.g. <c>AddHeraldSqliteStore</c>).</summary>
-public static partial class HeraldBroker
+public static class HeraldBroker
 {
     /// <summary>A builder with the broker's services and options; add a store, then call <see cref="Build"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static WebApplicationBuilder CreateBuilder(BrokerOptions options, string[]? args = null)
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problems)
+        {
+            throw new ArgumentException(problems, nameof(options));
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.WebHost.UseUrls(options.Url);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes * 2, 64L * 1024 * 1024));
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.Services.AddHeraldBroker(options);
+        return builder;
+    }
+
+    /// <summary>Registers the broker's services (without a store).</summary>
+    public static IServiceCollection AddHeraldBroker(this IServiceCollection services, BrokerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => Credentials.LoadOrCreate(options.DataDirectory));
+        services.AddSingleton<AppRegistry>();
+        services.AddSingleton<Broadcast<HeraldEvent>>();
+        services.AddSingleton<Broadcast<ActivityInfo>>();
+        services.AddSingleton<DeliveryClient>();
+        services.AddSingleton<OutcomeClassifier>();
+        services.AddSingleton<OutcomeWriter>();
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<PublishService>();
+        services.AddHostedService<BrokerStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddProblemDetails();
+        services.AddHttpClient(DeliveryClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                MaxConnectionsPerServer = 256,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        services.AddHttpClient(RouterEndpoint.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                AutomaticDecompression = DecompressionMethods.None,
+            });
+        return services;
     }
 
     /// <summary>Builds the app and maps every broker endpoint.</summary>
     public static WebApplication Build(WebApplicationBuilder builder)
     {
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.Services.Any(s => s.ServiceType == typeof(IEventStore)))
+        {
+            throw new InvalidOperationException("The broker has no store: add one before Build, e.g. builder.Services.AddHeraldSqliteStore(path).");
+        }
+
+        var app = builder.Build();
+        app.UseStatusCodePages();
+        MapHerald(app);
+        return app;
+    }
+
+    /// <summary>Maps the broker's endpoints: health, publish, tail and activity streams, admin API and the router.</summary>
+    public static void MapHerald(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", async (IEventStore store, CancellationToken cancellationToken) =>
+            await store.PingAsync(cancellationToken).ConfigureAwait(false)
+                ? Results.Text("ready")
+                : Problems.Unavailable("The broker's store does not answer."));
+        PublishEndpoints.Map(app);
+        StreamEndpoints.Map(app);
+        AdminEndpoints.Map(app);
+        RouterEndpoint.Map(app);
     }
 }

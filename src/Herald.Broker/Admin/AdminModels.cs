@@ -100,4 +100,11 @@ public sealed record ActivityInfo(
     int? Attempt,
     int? Status,
     string? Error,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    /// <summary>The account the event belongs to.</summary>
+    public string Account { get; init; } = "";
+
+    /// <summary>The workspace the event belongs to.</summary>
+    public string Workspace { get; init; } = "";
+}

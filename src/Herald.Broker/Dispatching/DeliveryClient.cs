@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Herald.Broker.Registry;
+using Herald.Protocol;
+using Polly;
+using Polly.Timeout;
+
+namespace Herald.Broker.Dispatching;
+
+/// <summary>
+/// Makes one delivery attempt: <c>POST {endpoint}/{account}/{workspace}/_events</c> with the event body verbatim,
+/// the protocol headers and a Standard Webhooks signature, under the attempt's timeout (a Polly timeout strategy).
+/// </summary>
+public sealed class DeliveryClient
+{
+    /// <summary>The name of the <see cref="HttpClient"/> used for deliveries.</summary>
+    public const string HttpClientName = "herald-delivery";
+
+    private const int MaxErrorText = 512;
+
+    private static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("herald.attempt-timeout");
+
+    private readonly IHttpClientFactory _httpClientFactory;
+    private readonly TimeProvider _timeProvider;
+    private readonly ResiliencePipeline _pipeline;
+
+    public DeliveryClient(IHttpClientFactory httpClientFactory, TimeProvider timeProvider)
+    {
+        _httpClientFactory = httpClientFactory;
+        _timeProvider = timeProvider;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddTimeout(new TimeoutStrategyOptions
+            {
+                TimeoutGenerator = args => ValueTask.FromResult(args.Context.Properties.GetValue(TimeoutKey, TimeSpan.FromSeconds(10))),
+            })
+            .Build();
+    }
+
+    /// <summary>Attempts to deliver <paramref name="evt"/> to <paramref name="subscription"/>.</summary>
+    public async Task<AttemptResult> SendAsync(Subscription subscription, HeraldEvent evt, int attempt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(evt);
+        var app = subscription.App;
+        var startedAt = _timeProvider.GetUtcNow();
+        var started = _timeProvider.GetTimestamp();
+        var timeout = subscription.Policy.AttemptTimeout(attempt);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(TimeoutKey, timeout);
+        try
+        {
+            using var request = BuildRequest(subscription, evt, attempt, startedAt);
+            var (status, error, retryAfter) = await _pipeline.ExecuteAsync(
+                static async (ctx, state) =>
+                {
+                    using var response = await state.Client.SendAsync(state.Request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken).ConfigureAwait(false);
+                    var status = (int)response.StatusCode;
+                    string? error = null;
+                    if (status is < 200 or >= 300)
+                    {
+                        error = await ReadErrorAsync(response, ctx.CancellationToken).ConfigureAwait(false);
+                    }
+
+                    return (status, error, RetryAfter(response, state.Now));
+                },
+                context,
+                (Client: _httpClientFactory.CreateClient(HttpClientName), Request: request, Now: startedAt)).ConfigureAwait(false);
+            return new AttemptResult(status, error, retryAfter, startedAt, _timeProvider.GetElapsedTime(started));
+        }
+        catch (TimeoutRejectedException)
+        {
+            return new AttemptResult(null, $"timeout: no answer within {timeout.TotalMilliseconds:0} ms", null, startedAt, _timeProvider.GetElapsedTime(started));
+        }
+        catch (HttpRequestException ex)
+        {
+            return new AttemptResult(null, "network: " + Describe(ex), null, startedAt, _timeProvider.GetElapsedTime(started));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new AttemptResult(null, "network: the connection was closed", null, startedAt, _timeProvider.GetElapsedTime(started));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private static HttpRequestMessage BuildRequest(Subscription subscription, HeraldEvent evt, int attempt, DateTimeOffset now)
+    {
+        var app = subscription.App;
+        var uri = new Uri(app.Endpoint, HeraldPaths.DeliveryPath(evt.Account, evt.Workspace));
+        var request = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = new ReadOnlyMemoryContent(evt.Body),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentLength = evt.Body.Length;
+        var id = evt.Id.ToString();
+        var timestamp = now.ToUnixTimeSeconds();
+        var headers = request.Headers;
+        headers.TryAddWithoutValidation(HeraldHeaders.EventHandlerId, subscription.HandlerId);
+        headers.TryAddWithoutValidation(HeraldHeaders.EventKey, evt.Key);
+        headers.TryAddWithoutValidation(HeraldHeaders.EventSender, evt.Sender);
+        headers.TryAddWithoutValidation(HeraldHeaders.EventSubject, evt.Subject);
+        headers.TryAddWithoutValidation(HeraldHeaders.Account, evt.Account);
+        headers.TryAddWithoutValidation(HeraldHeaders.Workspace, evt.Workspace);
+        headers.TryAddWithoutValidation(HeraldHeaders.WorkspaceIsProduction, Names.IsProduction(evt.Workspace) ? "true" : "false");
+        headers.TryAddWithoutValidation(HeraldHeaders.Credential, app.Token);
+        headers.TryAddWithoutValidation(HeraldHeaders.RequestId, Guid.NewGuid().ToString("N"));
+        headers.TryAddWithoutValidation(HeraldHeaders.OperationId, id);
+        headers.TryAddWithoutValidation(HeraldHeaders.EventId, id);
+        headers.TryAddWithoutValidation(HeraldHeaders.EventAttempt, attempt.ToString(CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation(HeraldHeaders.EventTime, evt.Time.ToString("O", CultureInfo.InvariantCulture));
+        if (evt.TraceParent is not null)
+        {
+            headers.TryAddWithoutValidation(HeraldHeaders.TraceParent, evt.TraceParent);
+        }
+
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp.ToString(CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningSecret, id, timestamp, evt.Body.Span));
+        return request;
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response, DateTimeOffset now)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return header?.Date is { } date ? date - now : null;
+    }
+
+    private static async Task<string> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var media = response.Content.Headers.ContentType?.MediaType;
+        if (media is "application/problem+json" or "application/json")
+        {
+            try
+            {
+                using var problem = JsonDocument.Parse(text);
+                if (problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+                {
+                    text = detail.GetString()!;
+                }
+            }
+            catch (JsonException)
+            {
+                // Not a problem document: keep the text as it is.
+            }
+        }
+
+        text = text.ReplaceLineEndings(" ").Trim();
+        var prefix = $"HTTP {(int)response.StatusCode}";
+        return text.Length == 0 ? prefix : $"{prefix}: {(text.Length > MaxErrorText ? text[..MaxErrorText] + "..." : text)}";
+    }
+
+    private static string Describe(HttpRequestException ex) =>
+        ex.HttpRequestError switch
+        {
+            HttpRequestError.ConnectionError => "connection refused or reset: " + ex.Message,
+            _ => ex.Message,
+        };
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Herald.Broker.Admin;
+using Herald.Broker.Registry;
+using Herald.Broker.Security;
+using Herald.Broker.Storage;
+using Herald.Manifests;
+using Herald.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Herald.Broker.Http;
+
+/// <summary>The admin API under <c>/_herald/v1</c>: link, unlink, apps, dead letters. Every call needs the admin token.</summary>
+internal static class AdminEndpoints
+{
+    /// <summary>The most dead letters one list returns.</summary>
+    public const int MaxDeadLetters = 1000;
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var admin = routes.MapGroup(HeraldPaths.AdminPrefix + "/{account}/{workspace}").AddEndpointFilter(RequireAdminAsync);
+        admin.MapPut("/apps/{app}", LinkAsync);
+        admin.MapDelete("/apps/{app}", UnlinkAsync);
+        admin.MapGet("/apps", ListAppsAsync);
+        admin.MapGet("/deadletters", ListDeadLettersAsync);
+        admin.MapPost("/deadletters/redrive", RedriveAsync);
+    }
+
+    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var services = http.RequestServices;
+        if (BrokerAuth.RequireAdmin(http, services.GetRequiredService<Credentials>(), services.GetRequiredService<AppRegistry>()) is { } authError)
+        {
+            return authError;
+        }
+
+        var values = http.Request.RouteValues;
+        if (PublishEndpoints.TenantError((string)values["account"]!, (string)values["workspace"]!) is { } tenantError)
+        {
+            return tenantError;
+        }
+
+        return await next(context).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> LinkAsync(HttpContext http, string account, string workspace, string app, AppRegistry registry)
+    {
+        if (!Names.IsSender(app))
+        {
+            return Problems.BadRequest($"The app '{app}' is not valid: it must be {Names.SenderRule} (vendor.name from manifest.json).");
+        }
+
+        LinkRequest? request;
+        try
+        {
+            request = await http.Request.ReadFromJsonAsync<LinkRequest>(http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest("The link body must be JSON {\"manifest\": {...}, \"service\": {...}, \"endpoint\": \"http://127.0.0.1:PORT\"}: " + ex.Message);
+        }
+
+        if (request is null || request.Manifest.ValueKind != JsonValueKind.Object || request.Service.ValueKind != JsonValueKind.Object)
+        {
+            return Problems.BadRequest("The link body must carry 'manifest' and 'service' as JSON objects (the app's manifest.json and dotnet/service.json).");
+        }
+
+        if (EndpointError(request.Endpoint) is { } endpointError)
+        {
+            return Problems.BadRequest(endpointError);
+        }
+
+        LinkedApp linked;
+        try
+        {
+            linked = await registry.LinkAsync(account, workspace, app, request.Manifest, request.Service, request.Endpoint, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ManifestException ex)
+        {
+            return Problems.BadRequest(ex.Message);
+        }
+
+        var baseUrl = BaseUrl(http);
+        return Results.Ok(new LinkResponse(linked.Manifest.AppId, account, workspace, linked.Token, linked.SigningSecret,
+            linked.Subscriptions.Select(s => Info(s, DeliveryCounts.Zero)).ToList(), Routes(linked, baseUrl)));
+    }
+
+    private static async Task<IResult> UnlinkAsync(string account, string workspace, string app, AppRegistry registry, CancellationToken cancellationToken)
+    {
+        if (!Names.IsSender(app))
+        {
+            return Problems.BadRequest($"The app '{app}' is not valid: it must be {Names.SenderRule}.");
+        }
+
+        return await registry.UnlinkAsync(account, workspace, app, cancellationToken).ConfigureAwait(false)
+            ? Results.NoContent()
+            : Problems.NotFound($"No app '{app}' is linked in {account}/{workspace}. 'herald apps' lists the linked apps.");
+    }
+
+    private static async Task<IResult> ListAppsAsync(HttpContext http, string account, string workspace, AppRegistry registry, IEventStore store, CancellationToken cancellationToken)
+    {
+        var apps = registry.Current.AppsIn(account, workspace);
+        var counts = await store.CountAsync(apps.SelectMany(a => a.Subscriptions).Select(s => s.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        var baseUrl = BaseUrl(http);
+        return Results.Ok(new AppsResponse(apps.OrderBy(a => a.Sender, StringComparer.Ordinal).Select(a => new AppInfo(
+            a.Manifest.AppId, a.Sender, a.Stored.Endpoint, a.Stored.LinkedAt,
+            a.Subscriptions.Select(s => Info(s, counts.GetValueOrDefault(s.Id, DeliveryCounts.Zero))).ToList(),
+            Routes(a, baseUrl))).ToList()));
+    }
+
+    private static async Task<IResult> ListDeadLettersAsync(string account, string workspace, string? subscription, int? limit, IDeadLetterStore store, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > MaxDeadLetters)
+        {
+            return Problems.BadRequest($"'limit' must be from 1 to {MaxDeadLetters}; found {limit}.");
+        }
+
+        var letters = await store.ListDeadLettersAsync(account, workspace, subscription, limit ?? 100, cancellationToken).ConfigureAwait(false);
+        return Results.Ok(new DeadLettersResponse(letters.Select(Info).ToList()));
+    }
+
+    private static async Task<IResult> RedriveAsync(HttpContext http, string account, string workspace, IDeadLetterStore store, AppRegistry registry, Dispatching.Dispatcher dispatcher, TimeProvider timeProvider)
+    {
+        RedriveRequest? request;
+        try
+        {
+            request = await http.Request.ReadFromJsonAsync<RedriveRequest>(http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest("The redrive body must be JSON {\"ids\": [...]} or {\"subscription\": \"...\"} or {\"since\": \"2026-01-01T00:00:00Z\"}: " + ex.Message);
+        }
+
+        if (request is null || (request.Ids is not { Count: > 0 } && request.Subscription is null && request.Since is null))
+        {
+            return Problems.BadRequest("Say which dead letters to redrive: 'ids', a 'subscription', a 'since' time, or a subscription and a time.");
+        }
+
+        var ids = new List<long>();
+        foreach (var id in request.Ids ?? [])
+        {
+            if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Problems.BadRequest($"The dead letter id '{id}' is not valid: ids are the numbers 'herald deadletters list' shows.");
+            }
+
+            ids.Add(parsed);
+        }
+
+        var count = await store.RedriveAsync(account, workspace, new RedriveSelector(ids, request.Subscription, request.Since), timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+        dispatcher.Wake(registry.Current.AppsIn(account, workspace).SelectMany(a => a.Subscriptions).Select(s => s.Id));
+        return Results.Ok(new RedriveResponse(count));
+    }
+
+    private static SubscriptionInfo Info(Subscription s, DeliveryCounts counts) =>
+        new(s.Id, s.HandlerId, s.Declaration.Sender, s.Declaration.Keys, counts.Pending, counts.InFlight, counts.Delivered, counts.Dead);
+
+    private static DeadLetterInfo Info(StoredDeadLetter d)
+    {
+        var parts = d.SubscriptionId.Split('/');
+        using var body = JsonDocument.Parse(d.Event.Body);
+        return new DeadLetterInfo(d.DeliveryId.ToString(CultureInfo.InvariantCulture), d.Event.Id.ToString(), d.SubscriptionId,
+            parts.Length == 4 ? parts[2] : "", parts.Length == 4 ? parts[3] : "", d.Event.Sender, d.Event.Key, d.Event.Subject,
+            d.Event.Time, d.DeadAt, d.Reason, body.RootElement.Clone(),
+            d.Attempts.Select(a => new AttemptInfo(a.Attempt, a.StartedAt, a.Duration.TotalMilliseconds, a.Status, a.Error)).ToList());
+    }
+
+    private static List<RouteInfo> Routes(LinkedApp app, string baseUrl) =>
+        app.Service.Routes.Values.Select(r => new RouteInfo(r.Id, r.Path.Text, $"{baseUrl}/{app.Account}/{app.Workspace}{r.Path.Text}")).ToList();
+
+    private static string BaseUrl(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}";
+
+    /// <summary>What is wrong with an app endpoint: it must be an http(s) URL on a loopback address.</summary>
+    public static string? EndpointError(string? endpoint)
+    {
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
+        {
+            return $"The endpoint '{endpoint}' is not valid: it must be the app's base URL, e.g. http://127.0.0.1:5123.";
+        }
+
+        var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+        return loopback ? null : $"The endpoint '{endpoint}' is not on this machine: Herald delivers only to loopback addresses (127.0.0.0/8, ::1, localhost).";
+    }
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Herald.Broker.Admin;
+using Herald.Broker.Publishing;
+using Herald.Broker.Registry;
+using Herald.Broker.Security;
+using Herald.Broker.Storage;
+using Herald.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Broker.Http;
+
+/// <summary>
+/// <c>PUT|POST /{account}/{workspace}/events/{key}?resource={subject}</c> (also under <c>/courier/v0</c>), and the
+/// admin's <c>POST /_herald/v1/{account}/{workspace}/events/{key}?sender=</c>.
+/// </summary>
+internal static class PublishEndpoints
+{
+    /// <summary>The sender of events the admin publishes without naming one.</summary>
+    public const string CliSender = "herald.cli";
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        foreach (var prefix in new[] { "", HeraldPaths.CourierPrefix })
+        {
+            routes.MapMethods(prefix + "/{account}/{workspace}/events/{key}", ["PUT", "POST"], PublishAsAppAsync);
+        }
+
+        routes.MapPost(HeraldPaths.AdminPrefix + "/{account}/{workspace}/events/{key}", PublishAsAdminAsync);
+    }
+
+    private static async Task<IResult> PublishAsAppAsync(HttpContext http, string account, string workspace, string key, Credentials credentials, AppRegistry registry, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
+    {
+        if (TenantError(account, workspace) is { } tenantError)
+        {
+            return tenantError;
+        }
+
+        var (caller, authError) = BrokerAuth.Authenticate(http, credentials, registry);
+        if (authError is not null)
+        {
+            return authError;
+        }
+
+        if (caller!.App is not { } app)
+        {
+            return Problems.Forbidden($"Publishing on this route needs an app token: the sender is the token's app. The admin publishes with POST {HeraldPaths.AdminPrefix}/{{account}}/{{workspace}}/events/{{key}}?sender=vendor.name (or 'herald send').");
+        }
+
+        if (!caller.MayAccess(account, workspace))
+        {
+            return Problems.Forbidden($"This token belongs to {app.Sender} in {app.Account}/{app.Workspace}; it cannot publish to {account}/{workspace}. Events never cross workspaces: use the token of an app linked in {account}/{workspace}.");
+        }
+
+        return await PublishAsync(http, account, workspace, app.Sender, key, publisher, options, loggers).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> PublishAsAdminAsync(HttpContext http, string account, string workspace, string key, string? sender, Credentials credentials, AppRegistry registry, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
+    {
+        if (TenantError(account, workspace) is { } tenantError)
+        {
+            return tenantError;
+        }
+
+        if (BrokerAuth.RequireAdmin(http, credentials, registry) is { } authError)
+        {
+            return authError;
+        }
+
+        sender ??= CliSender;
+        if (!Names.IsSender(sender))
+        {
+            return Problems.BadRequest($"The sender '{sender}' is not valid: it must be {Names.SenderRule}.");
+        }
+
+        return await PublishAsync(http, account, workspace, sender, key, publisher, options, loggers).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> PublishAsync(HttpContext http, string account, string workspace, string sender, string key, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
+    {
+        var (body, bodyError) = await ReadBodyAsync(http.Request, options.MaxBodyBytes, http.RequestAborted).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var subject = http.Request.Query["resource"].ToString();
+        var idempotencyKey = http.Request.Headers[HeraldHeaders.IdempotencyKey].ToString() is { Length: > 0 } k ? k : null;
+        if (PublishService.Validate(key, subject, idempotencyKey, body) is { } problem)
+        {
+            return Problems.BadRequest(problem);
+        }
+
+        try
+        {
+            var result = await publisher.PublishAsync(account, workspace, sender, key, subject, body, idempotencyKey, http.Request.Headers.TraceParent.ToString(), http.RequestAborted).ConfigureAwait(false);
+            return Results.Json(new PublishResponse(result.EventId.ToString(), result.Deliveries), statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            Log.PublishStoreUnavailable(loggers.CreateLogger(typeof(PublishEndpoints)), account, workspace, ex);
+            return Problems.Unavailable("The broker's store cannot write right now (for example the disk is full), so the event was not accepted. Retry later; nothing was stored.");
+        }
+    }
+
+    public static IResult? TenantError(string account, string workspace)
+    {
+        if (!Names.IsAccount(account))
+        {
+            return Problems.BadRequest($"The account '{Trim(account)}' is not valid: it must be {Names.TenantRule}.");
+        }
+
+        return Names.IsWorkspace(workspace) ? null : Problems.BadRequest($"The workspace '{Trim(workspace)}' is not valid: it must be {Names.TenantRule}.");
+    }
+
+    private static async Task<(byte[] Body, IResult? Error)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)
+    {
+        var tooLarge = Problems.TooLarge(string.Create(CultureInfo.InvariantCulture, $"The body is larger than the broker's limit of {max} bytes. Send a smaller event (put large data elsewhere and send a reference), or raise the broker's MaxBodyBytes option."));
+        if (request.ContentLength > max)
+        {
+            return ([], tooLarge);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > max)
+            {
+                return ([], tooLarge);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return (buffer.ToArray(), null);
+    }
+
+    private static string Trim(string value) => value.Length <= 70 ? value : value[..67] + "...";
+}

@@ -1,0 +1,20 @@
+using Herald.Broker.Registry;
+using Herald.Broker.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Broker.Internal;
+
+/// <summary>Opens the store (recovering deliveries a crash left in flight) and loads the registry, before the dispatcher starts.</summary>
+internal sealed class BrokerStartup(IEventStore store, AppRegistry registry, BrokerOptions options, ILogger<BrokerStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await registry.LoadAsync(cancellationToken).ConfigureAwait(false);
+        Log.AppsLoaded(logger, registry.Current.Apps.Count);
+        Log.Listening(logger, options.Url, options.DataDirectory);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Broker;
+
+/// <summary>The broker's log messages. Tokens and secrets are never logged.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Herald broker listening on {Url}, data in {DataDirectory}")]
+    public static partial void Listening(ILogger logger, string url, string dataDirectory);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Loaded {Count} linked apps")]
+    public static partial void AppsLoaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Delivering subscription {SubscriptionId} with concurrency {Concurrency}")]
+    public static partial void WorkerStarted(ILogger logger, string subscriptionId, int concurrency);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Stopped delivering subscription {SubscriptionId}")]
+    public static partial void WorkerStopped(ILogger logger, string subscriptionId);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Could not lease deliveries of {SubscriptionId}; retrying")]
+    public static partial void LeaseFailed(ILogger logger, string subscriptionId, Exception exception);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not write delivery outcomes (try {Try}); retrying, the deliveries stay leased")]
+    public static partial void OutcomeWriteFailed(ILogger logger, int @try, Exception? exception);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The store refused a publish to {Account}/{Workspace}; answered 503")]
+    public static partial void PublishStoreUnavailable(ILogger logger, string account, string workspace, Exception exception);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Linked {App} in {Account}/{Workspace} at {Endpoint}")]
+    public static partial void Linked(ILogger logger, string app, string account, string workspace, string endpoint);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Unlinked {Sender} from {Account}/{Workspace}")]
+    public static partial void Unlinked(ILogger logger, string sender, string account, string workspace);
+}

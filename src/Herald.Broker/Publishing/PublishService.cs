@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Herald.Broker.Admin;
+using Herald.Broker.Dispatching;
+using Herald.Broker.Feeds;
+using Herald.Broker.Registry;
+using Herald.Broker.Storage;
+
+namespace Herald.Broker.Publishing;
+
+/// <summary>
+/// Accepts events: validates, routes through the registry snapshot, writes the event and its deliveries in one
+/// durable append, then wakes the dispatcher and the live feeds.
+/// </summary>
+public sealed partial class PublishService(
+    AppRegistry registry,
+    IEventStore store,
+    Dispatcher dispatcher,
+    Broadcast<HeraldEvent> events,
+    Broadcast<ActivityInfo> activity,
+    BrokerOptions options,
+    TimeProvider timeProvider)
+{
+    /// <summary>The longest subject (the <c>resource</c> query parameter) accepted.</summary>
+    public const int MaxSubjectLength = 1024;
+
+    /// <summary>The longest Idempotency-Key accepted.</summary>
+    public const int MaxIdempotencyKeyLength = 255;
+
+    [GeneratedRegex("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TraceParentPattern();
+
+    /// <summary>
+    /// Checks a publish's key, subject, idempotency key and body; returns what is wrong, or <c>null</c>.
+    /// </summary>
+    public static string? Validate(string key, string subject, string? idempotencyKey, ReadOnlySpan<byte> body)
+    {
+        if (!Names.IsKey(key))
+        {
+            return $"The event key '{Truncate(key)}' is not valid: it must be {Names.KeyRule} (e.g. send-event).";
+        }
+
+        if (subject.Length > MaxSubjectLength || subject.Any(char.IsControl))
+        {
+            return $"The subject (the 'resource' query parameter) must be at most {MaxSubjectLength} characters with no control characters.";
+        }
+
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || idempotencyKey.Any(c => c is < '!' or > '~')))
+        {
+            return $"The Idempotency-Key header must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.";
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                return "The body must be a JSON object or array (e.g. {\"random\": 42}), sent as UTF-8.";
+            }
+
+            reader.Skip();
+            if (reader.Read())
+            {
+                return "The body must hold exactly one JSON object or array; found more after it.";
+            }
+        }
+        catch (JsonException ex)
+        {
+            return "The body is not valid JSON: " + ex.Message;
+        }
+
+        return null;
+    }
+
+    /// <summary>Routes and durably appends an event from <paramref name="sender"/>; validation must have passed.</summary>
+    /// <exception cref="StoreUnavailableException">The store could not write: nothing was accepted.</exception>
+    public async Task<AppendResult> PublishAsync(string account, string workspace, string sender, string key, string subject, ReadOnlyMemory<byte> body, string? idempotencyKey, string? traceParent, CancellationToken cancellationToken = default)
+    {
+        var now = timeProvider.GetUtcNow();
+        var evt = new HeraldEvent(Guid.CreateVersion7(now), account, workspace, sender, key, subject, body, now, NormaliseTraceParent(traceParent));
+        var subscriptions = registry.Current.Route(account, workspace, sender, key);
+        var ids = subscriptions.Select(s => s.Id).ToList();
+        var result = await store.AppendAsync(evt, ids, idempotencyKey, now + options.DedupeWindow, cancellationToken).ConfigureAwait(false);
+        if (!result.Duplicate)
+        {
+            dispatcher.Wake(ids);
+            events.Write(evt);
+            activity.Write(new ActivityInfo("published", evt.Id.ToString(), key, sender, null, null, null, null, null, now)
+            {
+                Account = account,
+                Workspace = workspace,
+            });
+        }
+
+        return result;
+    }
+
+    private static string NormaliseTraceParent(string? traceParent)
+    {
+        if (traceParent is not null && TraceParentPattern().IsMatch(traceParent))
+        {
+            return traceParent;
+        }
+
+        if (Activity.Current is { } current && current.IdFormat == ActivityIdFormat.W3C)
+        {
+            return current.Id!;
+        }
+
+        return $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+    }
+
+    private static string Truncate(string value) => value.Length <= 140 ? value : value[..137] + "...";
+}

@@ -1,0 +1,122 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Herald.Storage.Sqlite.Internal;
+
+/// <summary>
+/// The single writer of a SQLite database. Writes queue on a bounded channel; the writer takes every write waiting
+/// (up to <see cref="MaxBatch"/>) and commits them in one transaction, so concurrent publishes share one fsync.
+/// A batch that fails is retried one write at a time, so one bad write cannot fail its neighbours.
+/// </summary>
+internal sealed class GroupCommitWriter : IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+
+    private readonly SqliteConnection _connection;
+    private readonly Channel<PendingWrite> _queue;
+    private readonly Task _loop;
+
+    public GroupCommitWriter(SqliteConnection connection, int capacity)
+    {
+        _connection = connection;
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Queues <paramref name="write"/>; completes once its transaction has committed.</summary>
+    public async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken = default)
+    {
+        var pending = new PendingWrite<T>(write);
+        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        return await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            if (!TryCommit(batch, out var failure))
+            {
+                if (batch.Count == 1)
+                {
+                    batch[0].Fail(failure!);
+                    continue;
+                }
+
+                foreach (var single in batch)
+                {
+                    if (!TryCommit([single], out var singleFailure))
+                    {
+                        single.Fail(singleFailure!);
+                    }
+                }
+            }
+        }
+    }
+
+    private bool TryCommit(List<PendingWrite> batch, out Exception? failure)
+    {
+        failure = null;
+        try
+        {
+            using var transaction = _connection.BeginTransaction();
+            foreach (var write in batch)
+            {
+                write.Execute(_connection, transaction);
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            return false;
+        }
+
+        foreach (var write in batch)
+        {
+            write.Complete();
+        }
+
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private abstract class PendingWrite
+    {
+        public abstract void Execute(SqliteConnection connection, SqliteTransaction transaction);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, T> write) : PendingWrite
+    {
+        private T? _result;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Execute(SqliteConnection connection, SqliteTransaction transaction) => _result = write(connection, transaction);
+
+        public override void Complete() => Completion.TrySetResult(_result!);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
