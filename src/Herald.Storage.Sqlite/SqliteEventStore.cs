@@ -62,7 +62,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
 
         // A delivery left in flight by a crash is due again at once: the attempt may or may not have reached the app.
         await WriteAsync(
-            (c, t) => Execute(c, t, "UPDATE deliveries SET state = 0 WHERE state = 1"),
+            (c, t) => Execute(c, t, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1"),
             cancellationToken).ConfigureAwait(false);
     }
 

@@ -77,6 +77,11 @@ public sealed record DeliveryPolicy
             throw new ArgumentOutOfRangeException(nameof(jitter), jitter, "The jitter draw must be in [0, 1).");
         }
 
+        if (InitialBackoffDelay == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
         var ms = InitialBackoffDelay * Math.Pow(ExponentialBackoffCoefficient, retry - 1) * (1 + (0.2 * jitter));
         return TimeSpan.FromMilliseconds(Math.Min(ms, MaxBackoffDelay));
     }

@@ -29,10 +29,10 @@ public sealed partial record AppManifest(
     /// <summary>The app id: <c>vendor.name@version</c>.</summary>
     public string AppId => $"{Vendor}.{Name}@{Version}";
 
-    [GeneratedRegex(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex SemVer();
 
-    [GeneratedRegex(@"^(\d+\.x|\d+\.\d+\.\d+|\d+\.\d+\.x)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(\d+\.x|\d+\.\d+\.\d+|\d+\.\d+\.x)\z", RegexOptions.CultureInvariant)]
     private static partial Regex BuilderVersion();
 
     /// <summary>Parses and validates a manifest; throws <see cref="ManifestException"/> with every error found.</summary>
@@ -94,7 +94,7 @@ public sealed partial record AppManifest(
             var itemPath = JsonValidator.Child(path, property.Name);
             if (!keyRule(property.Name))
             {
-                v.Error(itemPath, "has a name that must be " + keyRuleText, value);
+                v.Error(itemPath, "has a name that must be " + keyRuleText, null);
             }
             else if (property.Value.ValueKind != JsonValueKind.String || !valueRule(property.Value.GetString()!))
             {

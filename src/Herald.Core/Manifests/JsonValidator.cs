@@ -18,7 +18,7 @@ internal sealed class JsonValidator(string file)
         error = null;
         try
         {
-            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
             return document.RootElement.Clone();
         }
         catch (JsonException ex)

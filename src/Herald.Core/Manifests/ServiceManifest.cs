@@ -74,9 +74,10 @@ public sealed record ServiceManifest(
         var memory = v.Int(element, "$", "memory", 1, 1024) ?? 128;
         var ttl = v.Int(element, "$", "ttl", 10, 60) ?? 10;
         var timeout = v.Int(element, "$", "timeout", 1, 60) ?? 10;
-        var minReplicas = v.Int(element, "$", "minReplicas", 1, 80) ?? 2;
+        var declaredMinReplicas = v.Int(element, "$", "minReplicas", 1, 80);
+        var minReplicas = declaredMinReplicas ?? 2;
         var maxReplicas = v.Int(element, "$", "maxReplicas", 1, 80) ?? Math.Max(minReplicas, 10);
-        if (maxReplicas < minReplicas)
+        if (maxReplicas < minReplicas && (declaredMinReplicas is not null || !element.TryGetProperty("minReplicas", out _)))
         {
             v.Error("$.maxReplicas", $"must be at least minReplicas ({minReplicas})", element.GetProperty("maxReplicas"));
         }
@@ -189,8 +190,8 @@ public sealed record ServiceManifest(
             var sender = v.String(declaration, path, "sender", Names.IsSender, Names.SenderRule);
             var keys = v.StringArray(declaration, path, "keys", Names.IsKey, Names.KeyRule, nonEmpty: true);
             var topics = v.StringArray(declaration, path, "topics", Names.IsKey, Names.KeyRule, nonEmpty: true);
-            var hasKeys = declaration.TryGetProperty("keys", out _);
-            var hasTopics = declaration.TryGetProperty("topics", out _);
+            var hasKeys = declaration.TryGetProperty("keys", out var keysValue) && keysValue.ValueKind != JsonValueKind.Null;
+            var hasTopics = declaration.TryGetProperty("topics", out var topicsValue) && topicsValue.ValueKind != JsonValueKind.Null;
             if (hasKeys == hasTopics)
             {
                 v.Error(path, hasKeys ? "must have either 'keys' or 'topics', not both" : "must have 'keys' (or 'topics'): the event keys this handler listens to", null);
@@ -198,19 +199,19 @@ public sealed record ServiceManifest(
 
             var settingsType = v.String(declaration, path, "settingsType", SettingsTypes.Contains, "one of " + string.Join(", ", SettingsTypes));
             var limit = ReadRateLimit(v, declaration, path);
-            var delivery = ReadDelivery(v, declaration, path, serviceTimeout, limit ?? serviceLimit);
+            var delivery = ReadDelivery(v, declaration, path, serviceTimeout, limit?.Concurrent ?? serviceLimit?.Concurrent);
             events[property.Name] = new EventDeclaration(property.Name, sender, keys ?? topics ?? [], hasTopics && !hasKeys, settingsType, limit, delivery);
         }
 
         return events;
     }
 
-    private static DeliveryPolicy ReadDelivery(JsonValidator v, JsonElement declaration, string path, int serviceTimeout, RateLimit? limit)
+    private static DeliveryPolicy ReadDelivery(JsonValidator v, JsonElement declaration, string path, int serviceTimeout, int? concurrent)
     {
         var defaults = new DeliveryPolicy
         {
             Timeout = serviceTimeout * 1000,
-            Concurrency = limit?.Concurrent ?? DeliveryPolicy.DefaultConcurrency,
+            Concurrency = concurrent ?? DeliveryPolicy.DefaultConcurrency,
         };
         if (!v.Get(declaration, path, "delivery", false, out var value))
         {
