@@ -128,6 +128,12 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
                 DeliveryState.Dead => "dead",
                 _ => "retrying",
             };
+            BrokerTelemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("herald.outcome", kind));
+            if (result is not null)
+            {
+                BrokerTelemetry.OperationDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("messaging.operation.name", "deliver"));
+            }
+
             var error = outcome.NewState == DeliveryState.Dead ? outcome.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
             _outcomes.Enqueue(outcome, subscription.Id, new ActivityInfo(kind, evt.Id.ToString(), evt.Key, evt.Sender, subscription.App.Sender,
                 subscription.HandlerId, delivery.Attempt, result?.Status, error, outcome.At)

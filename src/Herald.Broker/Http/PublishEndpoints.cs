@@ -8,6 +8,8 @@ using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker.Http;
@@ -80,6 +82,11 @@ internal static class PublishEndpoints
 
     private static async Task<IResult> PublishAsync(HttpContext http, string account, string workspace, string sender, string key, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
     {
+        if (http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        {
+            return Problems.Unavailable("The broker is shutting down and takes no new events; nothing was stored. Retry once it is back.");
+        }
+
         var (body, bodyError) = await ReadBodyAsync(http.Request, options.MaxBodyBytes, http.RequestAborted).ConfigureAwait(false);
         if (bodyError is not null)
         {

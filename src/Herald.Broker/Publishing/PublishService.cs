@@ -77,13 +77,18 @@ public sealed partial class PublishService(
     /// <exception cref="StoreUnavailableException">The store could not write: nothing was accepted.</exception>
     public async Task<AppendResult> PublishAsync(string account, string workspace, string sender, string key, string subject, ReadOnlyMemory<byte> body, string? idempotencyKey, string? traceParent, CancellationToken cancellationToken = default)
     {
+        using var span = BrokerTelemetry.Source.StartActivity("publish " + key, ActivityKind.Server);
+        var started = timeProvider.GetTimestamp();
         var now = timeProvider.GetUtcNow();
         var evt = new HeraldEvent(Guid.CreateVersion7(now), account, workspace, sender, key, subject, body, now, NormaliseTraceParent(traceParent));
         var subscriptions = registry.Current.Route(account, workspace, sender, key);
         var ids = subscriptions.Select(s => s.Id).ToList();
         var result = await store.AppendAsync(evt, ids, idempotencyKey, now + options.DedupeWindow, cancellationToken).ConfigureAwait(false);
+        BrokerTelemetry.OperationDuration.Record(timeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("messaging.operation.name", "publish"));
+        span?.SetTag("messaging.message.id", result.EventId.ToString());
         if (!result.Duplicate)
         {
+            BrokerTelemetry.Published.Add(1);
             dispatcher.Wake(ids);
             events.Write(evt);
             activity.Write(new ActivityInfo("published", evt.Id.ToString(), key, sender, null, null, null, null, null, now)

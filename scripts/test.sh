@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds Herald and runs every test project; prints one closing line "N passed, N failed".
+# Installs what the tests need when it is missing (the .NET SDK is expected on the machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (https://dot.net); 'dotnet' is not on PATH." >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+results="$(pwd)/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build Herald.slnx -c Release -nologo -clp:ErrorsOnly
+
+set +e
+dotnet test Herald.slnx -c Release --no-build -nologo \
+  --logger "trx" --results-directory "$results" \
+  --blame-hang --blame-hang-timeout 10m
+status=$?
+set -e
+
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p')
+  f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "No test results were found in $results." >&2
+  status=1
+fi
+
+echo "$passed passed, $failed failed"
+exit $status
