@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Herald.Benchmarks.SignatureBenchmarks).Assembly).Run(args);
