@@ -28,7 +28,7 @@ internal static class StreamEndpoints
         routes.MapGet(HeraldPaths.AdminPrefix + "/{account}/{workspace}/activity", ActivityAsync);
     }
 
-    private static async Task<IResult?> TailAsync(HttpContext http, string account, string workspace, string? sender, string[]? keys, Credentials credentials, AppRegistry registry, Broadcast<HeraldEvent> events, TimeProvider timeProvider)
+    private static async Task<IResult> TailAsync(HttpContext http, string account, string workspace, string? sender, string[]? keys, Credentials credentials, AppRegistry registry, Broadcast<HeraldEvent> events, TimeProvider timeProvider)
     {
         if (PublishEndpoints.TenantError(account, workspace) is { } tenantError)
         {
@@ -52,10 +52,10 @@ internal static class StreamEndpoints
             && (string.IsNullOrEmpty(sender) || string.Equals(e.Sender, sender, StringComparison.Ordinal))
             && (keySet is null || keySet.Contains(e.Key)));
         await StreamAsync(http, reader.Items, WriteTailEvent, timeProvider).ConfigureAwait(false);
-        return null;
+        return Results.Empty;
     }
 
-    private static async Task<IResult?> ActivityAsync(HttpContext http, string account, string workspace, Credentials credentials, AppRegistry registry, Broadcast<ActivityInfo> activity, TimeProvider timeProvider)
+    private static async Task<IResult> ActivityAsync(HttpContext http, string account, string workspace, Credentials credentials, AppRegistry registry, Broadcast<ActivityInfo> activity, TimeProvider timeProvider)
     {
         if (PublishEndpoints.TenantError(account, workspace) is { } tenantError)
         {
@@ -69,7 +69,7 @@ internal static class StreamEndpoints
 
         using var reader = activity.Subscribe(a => string.Equals(a.Account, account, StringComparison.Ordinal) && string.Equals(a.Workspace, workspace, StringComparison.Ordinal));
         await StreamAsync(http, reader.Items, (writer, item) => JsonSerializer.Serialize(writer, item, Json), timeProvider).ConfigureAwait(false);
-        return null;
+        return Results.Empty;
     }
 
     private static async Task StreamAsync<T>(HttpContext http, ChannelReader<T> items, Action<Utf8JsonWriter, T> write, TimeProvider timeProvider)

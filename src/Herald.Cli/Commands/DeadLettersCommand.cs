@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Globalization;
+using Herald.Broker.Admin;
+
+namespace Herald.Cli.Commands;
+
+/// <summary><c>herald deadletters list|redrive</c>: shows dead letters and puts them back in their queues.</summary>
+internal static class DeadLettersCommand
+{
+    public static Command Create(CliEnvironment environment, GlobalOptions globals)
+    {
+        var command = new Command("deadletters", "Show and redrive events that could not be delivered.");
+        command.Subcommands.Add(CreateList(environment, globals));
+        command.Subcommands.Add(CreateRedrive(environment, globals));
+        return command;
+    }
+
+    /// <summary>Parses a <c>--since</c> value: an ISO-8601 time, or an age such as <c>30m</c>, <c>2h</c>, <c>1d</c>.</summary>
+    internal static DateTimeOffset? ParseSince(string text, DateTimeOffset now)
+    {
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        if (text.Length >= 2 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0)
+        {
+            TimeSpan? age = text[^1] switch
+            {
+                's' => TimeSpan.FromSeconds(amount),
+                'm' => TimeSpan.FromMinutes(amount),
+                'h' => TimeSpan.FromHours(amount),
+                'd' => TimeSpan.FromDays(amount),
+                _ => null,
+            };
+            return age is null ? null : now - age.Value;
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes dead letters, one block each.</summary>
+    internal static void Write(TextWriter output, string account, string workspace, DeadLettersResponse response)
+    {
+        if (response.DeadLetters.Count == 0)
+        {
+            output.WriteLine($"No dead letters in {account}/{workspace}.");
+            return;
+        }
+
+        foreach (var d in response.DeadLetters)
+        {
+            output.WriteLine($"{d.Id}  {d.App}/{d.HandlerId}  {d.Key} from {d.Sender}{(string.IsNullOrEmpty(d.Subject) ? "" : $" [{d.Subject}]")}  event {d.EventId}");
+            output.WriteLine($"  subscription {d.SubscriptionId}, dead at {Time(d.DeadAt)}: {d.Reason}");
+            foreach (var a in d.Attempts)
+            {
+                var outcome = string.Join(" ", new[] { a.Status?.ToString(CultureInfo.InvariantCulture), a.Error }.Where(s => !string.IsNullOrEmpty(s)));
+                output.WriteLine($"  attempt {a.Attempt.ToString(CultureInfo.InvariantCulture)} at {Time(a.At)}: {(outcome.Length == 0 ? "no answer" : outcome)} ({a.DurationMs.ToString("0", CultureInfo.InvariantCulture)} ms)");
+            }
+        }
+
+        output.WriteLine($"{response.DeadLetters.Count.ToString(CultureInfo.InvariantCulture)} dead {(response.DeadLetters.Count == 1 ? "letter" : "letters")} in {account}/{workspace}. Redrive with 'herald deadletters redrive --id ID' (or --subscription / --since).");
+    }
+
+    private static Command CreateList(CliEnvironment environment, GlobalOptions globals)
+    {
+        var subscription = new Option<string>("--subscription") { Description = "Only this subscription's dead letters.", HelpName = "ID" };
+        var limit = new Option<int?>("--limit", "-n") { Description = "At most this many (default: the broker's)." };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--limit must be at least 1.");
+            }
+        });
+        var command = new Command("list", "List dead letters: the event, the handler, why it died and every attempt.") { subscription, limit };
+        CommandRunner.SetAction(command, environment, async (parse, cancellationToken) =>
+        {
+            using var broker = new BrokerClient(globals.Target(parse, environment));
+            var response = await broker.GetDeadLettersAsync(parse.GetValue(subscription), parse.GetValue(limit), cancellationToken).ConfigureAwait(false);
+            Write(environment.Out, broker.Account, broker.Workspace, response);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRedrive(CliEnvironment environment, GlobalOptions globals)
+    {
+        var ids = new Option<string[]>("--id") { Description = "A dead letter to redrive (repeat for more).", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore };
+        var subscription = new Option<string>("--subscription") { Description = "Redrive this subscription's dead letters.", HelpName = "ID" };
+        var since = new Option<string>("--since")
+        {
+            Description = "Redrive dead letters since this time: ISO-8601 (2025-01-31T12:00:00Z) or an age (30m, 2h, 1d).",
+            HelpName = "TIME",
+        };
+        var command = new Command("redrive", "Put dead letters back in their queues to be delivered again. Give at least one selector.") { ids, subscription, since };
+        CommandRunner.SetAction(command, environment, async (parse, cancellationToken) =>
+        {
+            var idList = parse.GetValue(ids) is { Length: > 0 } given ? given : null;
+            var sub = parse.GetValue(subscription);
+            var sinceText = parse.GetValue(since);
+            DateTimeOffset? sinceTime = null;
+            if (sinceText is not null)
+            {
+                sinceTime = ParseSince(sinceText, DateTimeOffset.UtcNow)
+                    ?? throw new CliException($"--since '{sinceText}' is not a time: give ISO-8601 such as 2025-01-31T12:00:00Z, or an age such as 30m, 2h or 1d.");
+            }
+
+            if (idList is null && sub is null && sinceTime is null)
+            {
+                throw new CliException("Say which dead letters to redrive: --id ID (repeatable), --subscription ID and/or --since TIME. See them with 'herald deadletters list'.");
+            }
+
+            using var broker = new BrokerClient(globals.Target(parse, environment));
+            var response = await broker.RedriveAsync(new RedriveRequest(idList, sub, sinceTime), cancellationToken).ConfigureAwait(false);
+            environment.Out.WriteLine($"Redrove {response.Redriven.ToString(CultureInfo.InvariantCulture)} dead {(response.Redriven == 1 ? "letter" : "letters")} in {broker.Account}/{broker.Workspace}.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using Herald.Cli.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Cli.Commands;
+
+/// <summary><c>herald up</c>: runs the broker with the SQLite store in this process until Ctrl+C.</summary>
+internal static class UpCommand
+{
+    public static Command Create(CliEnvironment environment)
+    {
+        var port = new Option<int>("--port", "-p")
+        {
+            Description = "The port to listen on (0 picks a free one).",
+            DefaultValueFactory = _ => 8080,
+        };
+        port.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                result.AddError("--port must be from 0 to 65535.");
+            }
+        });
+        var host = new Option<string>("--host")
+        {
+            Description = "The address to listen on. Keep the loopback address unless other machines must reach the broker.",
+            DefaultValueFactory = _ => "127.0.0.1",
+        };
+        var data = new Option<string>("--data")
+        {
+            Description = "The data folder: the SQLite database and admin.token (default: $HERALD_HOME/data, i.e. ~/.herald/data).",
+            HelpName = "DIR",
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request and delivery, not only warnings." };
+        var command = new Command("up", "Run the Herald broker here, with its data in a local SQLite database, until Ctrl+C.")
+        {
+            port, host, data, verbose,
+        };
+        CommandRunner.SetAction(command, environment, (parse, cancellationToken) => RunAsync(
+            environment,
+            parse.GetValue(host)!,
+            parse.GetValue(port),
+            parse.GetValue(data),
+            parse.GetValue(verbose),
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>Builds the URL for <paramref name="host"/> and <paramref name="port"/> (brackets for IPv6).</summary>
+    internal static string UrlFor(string host, int port) =>
+        $"http://{(host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host)}:{port.ToString(CultureInfo.InvariantCulture)}";
+
+    private static async Task<int> RunAsync(CliEnvironment environment, string host, int port, string? data, bool verbose, CancellationToken cancellationToken)
+    {
+        var dataDirectory = data is null ? BrokerTarget.DefaultDataDirectory(environment) : environment.FullPath(data);
+        var context = CliContext.Load(environment.HomeDirectory);
+        await using var broker = await InProcessBroker.StartAsync(
+            UrlFor(host, port), dataDirectory, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken).ConfigureAwait(false);
+        var url = broker.Url.GetLeftPart(UriPartial.Authority);
+        (context with { Broker = url, DataDirectory = dataDirectory }).Save(environment.HomeDirectory);
+
+        environment.Out.WriteLine($"Herald broker listening on {url}");
+        environment.Out.WriteLine($"Data in {dataDirectory} (admin token: {broker.AdminTokenPath})");
+        environment.Out.WriteLine($"Working in {context.Account}/{context.Workspace}; link an app with 'herald link' in its folder. Press Ctrl+C to stop.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        environment.Out.WriteLine("Stopping the broker...");
+        await broker.StopAsync().ConfigureAwait(false);
+        environment.Out.WriteLine("Stopped.");
+        return ExitCodes.Ok;
+    }
+}

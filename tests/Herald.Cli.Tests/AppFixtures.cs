@@ -1,0 +1,28 @@
+namespace Herald.Cli.Tests;
+
+/// <summary>Writes app folders (manifest.json, dotnet/service.json, dotnet/*.csproj) for tests.</summary>
+internal static class AppFixtures
+{
+    public const string GoodManifest = """
+        {"vendor": "acme", "name": "listener", "version": "0.1.0", "title": "Listener", "builders": {"dotnet": "1.x"}}
+        """;
+
+    public const string GoodService = """
+        {"memory": 128, "timeout": 10, "events": {"onThing": {"sender": "acme.sender", "keys": ["thing-happened"]}}}
+        """;
+
+    public static string Write(string parent, string name, string manifest, string service, string? project = null, IReadOnlyDictionary<string, string>? files = null)
+    {
+        var root = Path.Combine(parent, name);
+        Directory.CreateDirectory(Path.Combine(root, "dotnet"));
+        File.WriteAllText(Path.Combine(root, "manifest.json"), manifest);
+        File.WriteAllText(Path.Combine(root, "dotnet", "service.json"), service);
+        File.WriteAllText(Path.Combine(root, "dotnet", "App.csproj"), project ?? "<Project Sdk=\"Microsoft.NET.Sdk.Web\" />");
+        foreach (var (path, text) in files ?? new Dictionary<string, string>())
+        {
+            File.WriteAllText(Path.Combine(root, "dotnet", path), text);
+        }
+
+        return root;
+    }
+}
