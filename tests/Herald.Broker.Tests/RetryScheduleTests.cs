@@ -28,6 +28,7 @@ public sealed class RetryScheduleTests : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
+    /// <summary>The due time of the retry, once the failed attempt's outcome is written (call after the attempt arrived).</summary>
     private async Task<DateTimeOffset> RetryDueAsync(IEventStore store, string what)
     {
         await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync("acme", "dev", SubscriptionId), s => s.Pending == 1 && s.InFlight == 0, what);
@@ -89,6 +90,7 @@ public sealed class RetryScheduleTests : IAsyncLifetime
 
         var published = _clock.GetUtcNow();
         using var _ = await _broker.PublishAsync(token, "acme", "dev", "k", "{}");
+        await Eventually.TrueAsync(() => _app.Requests.Count == 1, "attempt 1");
         var due = await RetryDueAsync(store, "retry scheduled after 429");
 
         Assert.Equal(published.AddMilliseconds(60000), due);

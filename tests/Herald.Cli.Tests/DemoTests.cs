@@ -19,21 +19,6 @@ public sealed partial class DemoTests : IDisposable
     [GeneratedRegex(@"Broker on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex BrokerPattern();
 
-    private static async Task<bool> AnswersAsync(string endpoint)
-    {
-        using var tcp = new TcpClient();
-        try
-        {
-            var uri = new Uri(endpoint);
-            await tcp.ConnectAsync(uri.Host, uri.Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
     [Fact]
     public async Task Demo_WithEvents_ShowsTheFlowAndStopsCleanly()
     {
@@ -54,9 +39,9 @@ public sealed partial class DemoTests : IDisposable
         Assert.False(Directory.Exists(DataPattern().Match(text).Groups[1].Value));
         foreach (Match endpoint in EndpointPattern().Matches(text))
         {
-            Assert.False(await AnswersAsync(endpoint.Groups[1].Value), $"{endpoint.Groups[1].Value} still answers");
+            Assert.False(await TcpProbe.AnswersAsync(endpoint.Groups[1].Value), $"{endpoint.Groups[1].Value} still answers");
         }
 
-        Assert.False(await AnswersAsync(BrokerPattern().Match(text).Groups[1].Value));
+        Assert.False(await TcpProbe.AnswersAsync(BrokerPattern().Match(text).Groups[1].Value));
     }
 }

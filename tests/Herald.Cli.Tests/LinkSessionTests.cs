@@ -31,21 +31,6 @@ public sealed partial class LinkSessionTests : IClassFixture<BrokerFixture>
     [GeneratedRegex(@"app on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex EndpointPattern();
 
-    private static async Task<bool> AnswersAsync(string endpoint)
-    {
-        using var tcp = new TcpClient();
-        try
-        {
-            var uri = new Uri(endpoint);
-            await tcp.ConnectAsync(uri.Host, uri.Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
     [Fact]
     public async Task Link_BuildsRunsRelinksOnChange_AndCtrlCStopsAndUnlinks()
     {
@@ -71,7 +56,7 @@ public sealed partial class LinkSessionTests : IClassFixture<BrokerFixture>
         File.WriteAllText(Path.Combine(app, "dotnet", "Program.cs"), Program.Replace("MARKER-1", "MARKER-2", StringComparison.Ordinal));
         await Eventually.TrueAsync(() => Task.FromResult(Text().Contains("Relinked acme.listener@0.1.0", StringComparison.Ordinal) || run.IsCompleted), TimeSpan.FromMinutes(3), "the relink");
         await Eventually.TrueAsync(() => Task.FromResult(Text().Contains("[listener] MARKER-2", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the new build's output");
-        await Eventually.TrueAsync(async () => !await AnswersAsync(firstEndpoint), TimeSpan.FromSeconds(30), "the first process to be gone");
+        await Eventually.TrueAsync(async () => !await TcpProbe.AnswersAsync(firstEndpoint), TimeSpan.FromSeconds(30), "the first process to be gone");
 
         // A change that breaks the build keeps the running app and says why.
         File.WriteAllText(Path.Combine(app, "dotnet", "Broken.cs"), "this is not C#");
@@ -79,12 +64,12 @@ public sealed partial class LinkSessionTests : IClassFixture<BrokerFixture>
         Assert.Contains("Broken.cs", error.ToString(), StringComparison.Ordinal);
         var endpoints = EndpointPattern().Matches(Text());
         var current = endpoints[^1].Groups[1].Value;
-        Assert.True(await AnswersAsync(current));
+        Assert.True(await TcpProbe.AnswersAsync(current));
 
         await stop.CancelAsync();
         Assert.Equal(0, await run);
         Assert.Contains("Unlinked acme.listener from local/link-test.", Text(), StringComparison.Ordinal);
-        Assert.False(await AnswersAsync(current), "the app process still answers after Ctrl+C");
+        Assert.False(await TcpProbe.AnswersAsync(current), "the app process still answers after Ctrl+C");
         Assert.Contains("No apps linked", (await cli.RunAsync("apps")).Out, StringComparison.Ordinal);
     }
 

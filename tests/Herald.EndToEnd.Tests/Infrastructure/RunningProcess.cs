@@ -124,7 +124,15 @@ public sealed partial class RunningProcess : IAsyncDisposable
     public async Task<int> WaitForExitAsync(TimeSpan? deadline = null)
     {
         using var cts = new CancellationTokenSource(deadline ?? TimeSpan.FromSeconds(60));
-        await _process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} did not exit in time. Output:{Environment.NewLine}{Output}");
+        }
+
         return _process.ExitCode;
     }
 
