@@ -18,7 +18,9 @@ mkdir -p "$results"
 dotnet build Herald.slnx -c Release -nologo -clp:ErrorsOnly
 
 set +e
-dotnet test Herald.slnx -c Release --no-build -nologo \
+# -m:1 runs the test projects one after another: the CLI and end-to-end tests both build and run the
+# sample apps as real processes, and on a 2-core machine they are steadier apart.
+dotnet test Herald.slnx -c Release --no-build -nologo -m:1 \
   --logger "trx" --results-directory "$results" \
   --blame-hang --blame-hang-timeout 10m
 status=$?

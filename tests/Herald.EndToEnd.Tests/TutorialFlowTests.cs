@@ -31,8 +31,8 @@ public sealed class TutorialFlowTests : IAsyncLifetime
 
         liveUsers.Interrupt();
         eventsExample.Interrupt();
-        Assert.Equal(0, await liveUsers.WaitForExitAsync());
-        Assert.Equal(0, await eventsExample.WaitForExitAsync());
+        Assert.Equal(0, await liveUsers.WaitForExitAsync(TimeSpan.FromSeconds(120)));
+        Assert.Equal(0, await eventsExample.WaitForExitAsync(TimeSpan.FromSeconds(120)));
         var after = await _broker.AdminAsync<AppsResponse>(HttpMethod.Get, "/_herald/v1/local/dev/apps");
         Assert.Empty(after.Apps);
     }
