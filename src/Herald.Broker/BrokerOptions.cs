@@ -24,6 +24,18 @@ public sealed class BrokerOptions
     /// <summary>How long a graceful shutdown waits for attempts in flight. <value>10 seconds</value></summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Events one app may publish per second in one workspace, on average. <value>5000</value></summary>
+    public int PublishPermitsPerSecond { get; set; } = 5000;
+
+    /// <summary>How many events one app may publish in a burst above the average. <value>5000</value></summary>
+    public int PublishBurst { get; set; } = 5000;
+
+    /// <summary>
+    /// Hosts (besides loopback) that app endpoints may be on. Herald delivers only to loopback unless a host is
+    /// listed here. <value>empty</value>
+    /// </summary>
+    public IList<string> AllowedEndpointHosts { get; } = [];
+
     /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
     public string? Validate()
     {
@@ -46,6 +58,11 @@ public sealed class BrokerOptions
         if (DedupeWindow < TimeSpan.Zero)
         {
             errors.Add($"DedupeWindow must not be negative; found {DedupeWindow}.");
+        }
+
+        if (PublishPermitsPerSecond < 1 || PublishBurst < 1)
+        {
+            errors.Add($"PublishPermitsPerSecond and PublishBurst must be at least 1; found {PublishPermitsPerSecond} and {PublishBurst}.");
         }
 
         if (PollInterval <= TimeSpan.Zero)

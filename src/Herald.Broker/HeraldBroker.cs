@@ -59,6 +59,7 @@ public static class HeraldBroker
         services.AddSingleton<OutcomeWriter>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<PublishService>();
+        services.AddSingleton<PublishRateLimiter>();
         services.AddHostedService<BrokerStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddProblemDetails();

@@ -29,8 +29,8 @@ public sealed class TutorialFlowTests : IAsyncLifetime
         Assert.Equal("ok", ok);
         await liveUsers.WaitForLineAsync("EVENT HANDLER: received event", TimeSpan.FromSeconds(60));
 
-        liveUsers.Interrupt();
-        eventsExample.Interrupt();
+        liveUsers.Terminate();
+        eventsExample.Terminate();
         Assert.Equal(0, await liveUsers.WaitForExitAsync(TimeSpan.FromSeconds(120)));
         Assert.Equal(0, await eventsExample.WaitForExitAsync(TimeSpan.FromSeconds(120)));
         var after = await _broker.AdminAsync<AppsResponse>(HttpMethod.Get, "/_herald/v1/local/dev/apps");

@@ -69,7 +69,7 @@ internal static class AdminEndpoints
             return Problems.BadRequest("The link body must carry 'manifest' and 'service' as JSON objects (the app's manifest.json and dotnet/service.json).");
         }
 
-        if (EndpointError(request.Endpoint) is { } endpointError)
+        if (EndpointError(request.Endpoint, http.RequestServices.GetRequiredService<BrokerOptions>().AllowedEndpointHosts) is { } endpointError)
         {
             return Problems.BadRequest(endpointError);
         }
@@ -174,8 +174,8 @@ internal static class AdminEndpoints
 
     private static string BaseUrl(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}";
 
-    /// <summary>What is wrong with an app endpoint: it must be an http(s) URL on a loopback address.</summary>
-    public static string? EndpointError(string? endpoint)
+    /// <summary>What is wrong with an app endpoint: it must be an http(s) URL on a loopback address or an allowed host.</summary>
+    public static string? EndpointError(string? endpoint, ICollection<string> allowedHosts)
     {
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
         {
@@ -183,6 +183,7 @@ internal static class AdminEndpoints
         }
 
         var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
-        return loopback ? null : $"The endpoint '{endpoint}' is not on this machine: Herald delivers only to loopback addresses (127.0.0.0/8, ::1, localhost).";
+        var allowed = allowedHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase);
+        return loopback || allowed ? null : $"The endpoint '{endpoint}' is not on this machine: Herald delivers only to loopback addresses (127.0.0.0/8, ::1, localhost) and to hosts in the broker's AllowedEndpointHosts.";
     }
 }

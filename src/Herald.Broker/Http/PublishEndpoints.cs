@@ -56,6 +56,13 @@ internal static class PublishEndpoints
             return Problems.Forbidden($"This token belongs to {app.Sender} in {app.Account}/{app.Workspace}; it cannot publish to {account}/{workspace}. Events never cross workspaces: use the token of an app linked in {account}/{workspace}.");
         }
 
+        if (http.RequestServices.GetRequiredService<PublishRateLimiter>().TryAcquire(account, workspace, app.Sender) is { } wait)
+        {
+            return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
+                string.Create(CultureInfo.InvariantCulture, $"{app.Sender} publishes faster than the broker allows ({options.PublishPermitsPerSecond} events/s, bursts of {options.PublishBurst}); nothing was stored. Retry after the Retry-After header's seconds."),
+                wait);
+        }
+
         return await PublishAsync(http, account, workspace, app.Sender, key, publisher, options, loggers).ConfigureAwait(false);
     }
 

@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Herald broker listening on {Url}, data in {DataDirectory}")]
     public static partial void Listening(ILogger logger, string url, string dataDirectory);
 
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Listening on {Url}, which is not a loopback address, without TLS: app tokens, the admin token and events travel in clear text to anyone who can reach it. Bind to 127.0.0.1, or put TLS in front (an https:// URL or a reverse proxy).")]
+    public static partial void InsecureBind(ILogger logger, string url);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Loaded {Count} linked apps")]
     public static partial void AppsLoaded(ILogger logger, int count);
 

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace Herald.EndToEnd.Tests;
 
 /// <summary>
-/// A process a test started: its output lines are kept, and it can be interrupted (SIGINT, as Ctrl+C),
+/// A process a test started: its output lines are kept, and it can be asked to stop (SIGTERM, handled as Ctrl+C),
 /// killed (SIGKILL) or awaited. Disposing kills it if it still runs, so no test leaves a process behind.
 /// </summary>
 public sealed partial class RunningProcess : IAsyncDisposable
@@ -103,12 +103,15 @@ public sealed partial class RunningProcess : IAsyncDisposable
 
     public int Count(string text) => _lines.Count(l => l.Contains(text, StringComparison.Ordinal));
 
-    /// <summary>Sends SIGINT, as Ctrl+C does.</summary>
-    public void Interrupt()
+    /// <summary>
+    /// Asks the process to stop with SIGTERM, which the CLI handles exactly as Ctrl+C. (SIGINT is not used: a test
+    /// run started in the background of a non-interactive shell inherits SIGINT as ignored, as POSIX shells do.)
+    /// </summary>
+    public void Terminate()
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, 2);
+            _ = Kill(_process.Id, 15);
         }
     }
 
