@@ -7,12 +7,14 @@ using System.Text;
 using System.Text.Json;
 using Herald.Broker;
 using Herald.Broker.Admin;
+using Herald.Sdk;
 using Herald.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -57,24 +59,21 @@ internal static class LoadRun
 
         var received = new ConcurrentDictionary<(int Subscriber, string EventId), double>();
         var apps = new List<WebApplication>();
+        var tempApps = Directory.CreateTempSubdirectory("herald-load-apps-").FullName;
         using var http = new HttpClient { BaseAddress = new Uri(brokerUrl!) };
         try
         {
             for (var i = 0; i < options.Subscribers; i++)
             {
                 var subscriber = i;
-                var app = await StartSubscriberAsync(ctx =>
+                apps.Add(await StartSubscriberAsync(http, adminToken!, brokerUrl!, workspace, $"subscriber{i}", options.DeliveryConcurrency, context =>
                 {
-                    var sentAt = DateTimeOffset.Parse(ctx.Request.Headers["x-event-time"].ToString(), CultureInfo.InvariantCulture);
-                    received.TryAdd((subscriber, ctx.Request.Headers["x-event-id"].ToString()), (DateTimeOffset.UtcNow - sentAt).TotalMilliseconds);
-                    ctx.Response.StatusCode = 204;
+                    received.TryAdd((subscriber, context.EventId), (DateTimeOffset.UtcNow - context.Time!.Value).TotalMilliseconds);
                     return Task.CompletedTask;
-                }, ct);
-                apps.Add(app);
-                await LinkAsync(http, adminToken!, workspace, $"load.subscriber{i}", """{"events":{"onLoad":{"sender":"load.publisher","keys":["load-event"],"delivery":{"concurrency":""" + options.DeliveryConcurrency.ToString(CultureInfo.InvariantCulture) + "}}}}", Address(app), ct);
+                }, tempApps, ct));
             }
 
-            var publisherToken = await LinkAsync(http, adminToken!, workspace, "load.publisher", "{}", "http://127.0.0.1:9", ct);
+            var publisherToken = (await LinkAsync(http, adminToken!, workspace, "load.publisher", "{}", "http://127.0.0.1:9", ct)).Token;
             await output.WriteLineAsync($"Publishing {options.Events} events to {brokerUrl} ({Account}/{workspace}), {options.Subscribers} subscribers, {options.Concurrency} publishes in flight.");
 
             var publishLatencies = new double[options.Events];
@@ -136,6 +135,7 @@ internal static class LoadRun
                 await ownBroker.DisposeAsync();
             }
 
+            Directory.Delete(tempApps, recursive: true);
             if (tempData is not null)
             {
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -146,21 +146,54 @@ internal static class LoadRun
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static async Task<WebApplication> StartSubscriberAsync(RequestDelegate handler, CancellationToken ct)
+    /// <summary>
+    /// A subscriber app built with Herald's SDK, in this process: an app folder with its manifest.json and
+    /// dotnet/service.json, linked through the admin API, then started with the credentials the link returned.
+    /// </summary>
+    private static async Task<WebApplication> StartSubscriberAsync(HttpClient http, string adminToken, string brokerUrl, string workspace, string name, int deliveryConcurrency, Func<EventContext, Task> handler, string tempApps, CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var root = Path.Combine(tempApps, name);
+        Directory.CreateDirectory(Path.Combine(root, "dotnet"));
+        var manifest = JsonSerializer.Serialize(new { vendor = "load", name, version = "1.0.0", builders = new Dictionary<string, string> { ["dotnet"] = "1.x" } });
+        var service = JsonSerializer.Serialize(new
+        {
+            events = new { onLoad = new { sender = "load.publisher", keys = new[] { "load-event" }, delivery = new { concurrency = deliveryConcurrency } } },
+        });
+        await File.WriteAllTextAsync(Path.Combine(root, "manifest.json"), manifest, ct);
+        await File.WriteAllTextAsync(Path.Combine(root, "dotnet", "service.json"), service, ct);
+        var port = FreePort();
+        var link = await LinkAsync(http, adminToken, workspace, "load." + name, service, $"http://127.0.0.1:{port}", ct);
+
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [HeraldAppSettings.BrokerUrlKey] = brokerUrl,
+            [HeraldAppSettings.AppTokenKey] = link.Token,
+            [HeraldAppSettings.SigningSecretsKey] = link.SigningSecret,
+            [HeraldAppSettings.AccountKey] = Account,
+            [HeraldAppSettings.WorkspaceKey] = workspace,
+            [HeraldAppSettings.AppRootKey] = root,
+        });
+        builder.AddHeraldService(s => s.Events["onLoad"] = handler);
         var app = builder.Build();
-        app.MapPost("/{account}/{workspace}/_events", handler);
+        app.MapHeraldService();
         await app.StartAsync(ct);
         return app;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Address(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    private static async Task<string> LinkAsync(HttpClient http, string adminToken, string workspace, string sender, string service, string endpoint, CancellationToken ct)
+    private static async Task<LinkResponse> LinkAsync(HttpClient http, string adminToken, string workspace, string sender, string service, string endpoint, CancellationToken ct)
     {
         var parts = sender.Split('.');
         using var request = new HttpRequestMessage(HttpMethod.Put, $"/_herald/v1/{Account}/{workspace}/apps/{sender}")
@@ -175,6 +208,6 @@ internal static class LoadRun
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
         using var response = await http.SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<LinkResponse>(ct))!.Token;
+        return (await response.Content.ReadFromJsonAsync<LinkResponse>(ct))!;
     }
 }
