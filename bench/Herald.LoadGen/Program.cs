@@ -1,7 +1,6 @@
 // The end-to-end load generator: publishes N events over HTTP to a broker with M subscriber apps (built with
-// Herald's SDK, in this process) and prints
-// events/s and publish→handler latency percentiles. With no --broker it starts its own broker (SQLite store in a
-// temp folder) in this process. Every run is bounded: it stops after N events or --timeout, whichever comes first.
+// Herald's SDK, in this process) and prints events/s and publish→handler latency percentiles. With no --broker it
+// starts its own broker (SQLite store in a temp folder) in this process. Every run is bounded: it stops after N events or --timeout, whichever comes first.
 using System.CommandLine;
 using Herald.LoadGen;
 
