@@ -36,6 +36,18 @@ public sealed class BrokerOptions
     /// </summary>
     public IList<string> AllowedEndpointHosts { get; } = [];
 
+    /// <summary>
+    /// How long delivered events are kept for replay; older ones are pruned (pending, in-flight and dead ones never
+    /// are). <value>7 days</value>
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the pruning job runs. <value>1 minute</value></summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Events deleted per pruning transaction, so pruning never holds the writer for long. <value>500</value></summary>
+    public int PruneBatch { get; set; } = 500;
+
     /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
     public string? Validate()
     {
@@ -63,6 +75,11 @@ public sealed class BrokerOptions
         if (PublishPermitsPerSecond < 1 || PublishBurst < 1)
         {
             errors.Add($"PublishPermitsPerSecond and PublishBurst must be at least 1; found {PublishPermitsPerSecond} and {PublishBurst}.");
+        }
+
+        if (Retention <= TimeSpan.Zero || PruneInterval <= TimeSpan.Zero || PruneBatch < 1)
+        {
+            errors.Add($"Retention and PruneInterval must be positive and PruneBatch at least 1; found {Retention}, {PruneInterval} and {PruneBatch}.");
         }
 
         if (PollInterval <= TimeSpan.Zero)

@@ -17,6 +17,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker;
 
+/// <summary>Stands in for the pruning job when the store cannot prune.</summary>
+internal sealed class NoPruning : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
 /// <summary>Builds a broker web application. A store is added by the caller (e.g. <c>AddHeraldSqliteStore</c>).</summary>
 public static class HeraldBroker
 {
@@ -62,6 +70,9 @@ public static class HeraldBroker
         services.AddSingleton<PublishRateLimiter>();
         services.AddHostedService<BrokerStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddSingleton<IHostedService>(sp => sp.GetService<IRetentionStore>() is { } retention
+            ? ActivatorUtilities.CreateInstance<Pruner>(sp, retention)
+            : new NoPruning());
         services.AddProblemDetails();
         services.AddHttpClient(DeliveryClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

@@ -59,32 +59,52 @@ public sealed partial class SqliteEventStore
         ArgumentNullException.ThrowIfNull(selector);
         return WriteAsync((c, t) =>
         {
-            var parameters = new List<(string, object?)> { ("$now", ToUnixMs(now)), ("$a", account), ("$w", workspace) };
-            var where = new StringBuilder("state = 3 AND event_seq IN (SELECT seq FROM events WHERE account = $a AND workspace = $w)");
-            if (selector.SubscriptionId is not null)
-            {
-                where.Append(" AND subscription_id = $sub");
-                parameters.Add(("$sub", selector.SubscriptionId));
-            }
-
-            if (selector.DeadSince is { } since)
-            {
-                where.Append(" AND dead_at >= $since");
-                parameters.Add(("$since", ToUnixMs(since)));
-            }
-
-            if (selector.DeliveryIds is { Count: > 0 } ids)
-            {
-                where.Append(" AND id IN (").AppendJoin(", ", ids.Select((id, i) =>
-                {
-                    parameters.Add(($"$d{i}", id));
-                    return $"$d{i}";
-                })).Append(')');
-            }
-
+            var (where, parameters) = DeadLetterFilter(account, workspace, selector);
+            parameters.Add(("$now", ToUnixMs(now)));
             var ps = parameters.ToArray();
             Execute(c, t, $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {where})", ps);
             return Execute(c, t, $"UPDATE deliveries SET state = 0, attempts = 0, due_at = $now, dead_reason = NULL, dead_at = NULL WHERE {where}", ps);
         }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<int> PurgeAsync(string account, string workspace, RedriveSelector selector, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        return WriteAsync((c, t) =>
+        {
+            var (where, parameters) = DeadLetterFilter(account, workspace, selector);
+            var ps = parameters.ToArray();
+            Execute(c, t, $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {where})", ps);
+            return Execute(c, t, $"DELETE FROM deliveries WHERE {where}", ps);
+        }, cancellationToken);
+    }
+
+    private static (string Where, List<(string Name, object? Value)> Parameters) DeadLetterFilter(string account, string workspace, RedriveSelector selector)
+    {
+        var parameters = new List<(string, object?)> { ("$a", account), ("$w", workspace) };
+        var where = new StringBuilder("state = 3 AND event_seq IN (SELECT seq FROM events WHERE account = $a AND workspace = $w)");
+        if (selector.SubscriptionId is not null)
+        {
+            where.Append(" AND subscription_id = $sub");
+            parameters.Add(("$sub", selector.SubscriptionId));
+        }
+
+        if (selector.DeadSince is { } since)
+        {
+            where.Append(" AND dead_at >= $since");
+            parameters.Add(("$since", ToUnixMs(since)));
+        }
+
+        if (selector.DeliveryIds is { Count: > 0 } ids)
+        {
+            where.Append(" AND id IN (").AppendJoin(", ", ids.Select((id, i) =>
+            {
+                parameters.Add(($"$d{i}", id));
+                return $"$d{i}";
+            })).Append(')');
+        }
+
+        return (where.ToString(), parameters);
     }
 }

@@ -26,6 +26,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<IAppStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<IDeadLetterStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         return services;
     }
 }

@@ -3,8 +3,10 @@ using Herald.Broker.Storage;
 namespace Herald.Storage.Compliance;
 
 /// <summary>An open store under test: the three storage interfaces of one instance.</summary>
-public sealed class StoreHandle(IEventStore events, IAppStore apps, IDeadLetterStore deadLetters, Func<ValueTask> close) : IAsyncDisposable
+public sealed class StoreHandle(IEventStore events, IAppStore apps, IDeadLetterStore deadLetters, IRetentionStore retention, Func<ValueTask> close) : IAsyncDisposable
 {
+    public IRetentionStore Retention { get; } = retention;
+
     public IEventStore Events { get; } = events;
 
     public IAppStore Apps { get; } = apps;

@@ -13,7 +13,7 @@ internal sealed class SqliteStoreFactory : IStoreFactory
     {
         var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = DatabasePath });
         await store.InitializeAsync(cancellationToken);
-        return new StoreHandle(store, store, store, store.DisposeAsync);
+        return new StoreHandle(store, store, store, store, store.DisposeAsync);
     }
 
     public ValueTask DisposeAsync()
@@ -55,6 +55,11 @@ public sealed class SqliteRedriveTests : RedriveTests
 }
 
 public sealed class SqliteRecoveryTests : RecoveryTests
+{
+    protected override IStoreFactory CreateFactory() => new SqliteStoreFactory();
+}
+
+public sealed class SqliteRetentionTests : RetentionTests
 {
     protected override IStoreFactory CreateFactory() => new SqliteStoreFactory();
 }

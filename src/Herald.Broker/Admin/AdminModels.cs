@@ -82,6 +82,18 @@ public sealed record RedriveRequest(IReadOnlyList<string>? Ids, string? Subscrip
 /// <summary>Answer to a redrive.</summary>
 public sealed record RedriveResponse(int Redriven);
 
+/// <summary>Answer to <c>POST /_herald/v1/{account}/{workspace}/deadletters/purge</c> (same body as a redrive).</summary>
+public sealed record PurgeResponse(int Purged);
+
+/// <summary>
+/// Body of <c>POST /_herald/v1/{account}/{workspace}/apps/{vendor.name}/subscriptions/{handlerId}/replay</c>:
+/// deliver again every event routed to the subscription since <see cref="Since"/>, delivered ones included.
+/// </summary>
+public sealed record ReplayRequest(DateTimeOffset Since);
+
+/// <summary>Answer to a replay.</summary>
+public sealed record ReplayResponse(int Replayed);
+
 /// <summary>Answer to a publish (public or admin route): the event id and how many deliveries it made.</summary>
 public sealed record PublishResponse(string Id, int Deliveries);
 

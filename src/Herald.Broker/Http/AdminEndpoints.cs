@@ -27,6 +27,8 @@ internal static class AdminEndpoints
         admin.MapGet("/apps", ListAppsAsync);
         admin.MapGet("/deadletters", ListDeadLettersAsync);
         admin.MapPost("/deadletters/redrive", RedriveAsync);
+        admin.MapPost("/deadletters/purge", PurgeAsync);
+        admin.MapPost("/apps/{app}/subscriptions/{handler}/replay", ReplayAsync);
     }
 
     private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -125,6 +127,30 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> RedriveAsync(HttpContext http, string account, string workspace, IDeadLetterStore store, AppRegistry registry, Dispatching.Dispatcher dispatcher, TimeProvider timeProvider)
     {
+        var (selector, error) = await ReadSelectorAsync(http, "redrive").ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var count = await store.RedriveAsync(account, workspace, selector!, timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+        dispatcher.Wake(registry.Current.AppsIn(account, workspace).SelectMany(a => a.Subscriptions).Select(s => s.Id));
+        return Results.Ok(new RedriveResponse(count));
+    }
+
+    private static async Task<IResult> PurgeAsync(HttpContext http, string account, string workspace, IDeadLetterStore store)
+    {
+        var (selector, error) = await ReadSelectorAsync(http, "purge").ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return Results.Ok(new PurgeResponse(await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+    }
+
+    private static async Task<(RedriveSelector? Selector, IResult? Error)> ReadSelectorAsync(HttpContext http, string verb)
+    {
         RedriveRequest? request;
         try
         {
@@ -132,12 +158,12 @@ internal static class AdminEndpoints
         }
         catch (JsonException ex)
         {
-            return Problems.BadRequest("The redrive body must be JSON {\"ids\": [...]} or {\"subscription\": \"...\"} or {\"since\": \"2026-01-01T00:00:00Z\"}: " + ex.Message);
+            return (null, Problems.BadRequest($"The {verb} body must be JSON {{\"ids\": [...]}} or {{\"subscription\": \"...\"}} or {{\"since\": \"2026-01-01T00:00:00Z\"}}: " + ex.Message));
         }
 
         if (request is null || (request.Ids is not { Count: > 0 } && request.Subscription is null && request.Since is null))
         {
-            return Problems.BadRequest("Say which dead letters to redrive: 'ids', a 'subscription', a 'since' time, or a subscription and a time.");
+            return (null, Problems.BadRequest($"Say which dead letters to {verb}: 'ids', a 'subscription', a 'since' time, or a subscription and a time."));
         }
 
         var ids = new List<long>();
@@ -145,15 +171,46 @@ internal static class AdminEndpoints
         {
             if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
             {
-                return Problems.BadRequest($"The dead letter id '{id}' is not valid: ids are the numbers 'herald deadletters list' shows.");
+                return (null, Problems.BadRequest($"The dead letter id '{id}' is not valid: ids are the numbers 'herald deadletters list' shows."));
             }
 
             ids.Add(parsed);
         }
 
-        var count = await store.RedriveAsync(account, workspace, new RedriveSelector(ids, request.Subscription, request.Since), timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
-        dispatcher.Wake(registry.Current.AppsIn(account, workspace).SelectMany(a => a.Subscriptions).Select(s => s.Id));
-        return Results.Ok(new RedriveResponse(count));
+        return (new RedriveSelector(ids, request.Subscription, request.Since), null);
+    }
+
+    private static async Task<IResult> ReplayAsync(HttpContext http, string account, string workspace, string app, string handler, AppRegistry registry, Dispatching.Dispatcher dispatcher, TimeProvider timeProvider)
+    {
+        var subscription = registry.Current.FindApp(account, workspace, app)?.Subscriptions.FirstOrDefault(s => s.HandlerId == handler);
+        if (subscription is null)
+        {
+            return Problems.NotFound($"No subscription '{handler}' of an app '{app}' linked in {account}/{workspace}. 'herald apps' lists the subscriptions.");
+        }
+
+        if (http.RequestServices.GetService<IRetentionStore>() is not { } store)
+        {
+            return Problems.Of(StatusCodes.Status501NotImplemented, "Not implemented", "This broker's store cannot replay.");
+        }
+
+        ReplayRequest? request;
+        try
+        {
+            request = await http.Request.ReadFromJsonAsync<ReplayRequest>(http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest("The replay body must be JSON {\"since\": \"2026-01-01T00:00:00Z\"}: " + ex.Message);
+        }
+
+        if (request is null || request.Since == default)
+        {
+            return Problems.BadRequest("Say from when to replay: {\"since\": \"2026-01-01T00:00:00Z\"}. Events older than the broker's retention (7 days by default) may have been pruned.");
+        }
+
+        var count = await store.ReplayAsync(subscription.Id, request.Since, timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
+        dispatcher.Wake([subscription.Id]);
+        return Results.Ok(new ReplayResponse(count));
     }
 
     private static SubscriptionInfo Info(Subscription s, DeliveryCounts counts) =>

@@ -29,6 +29,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The store refused a publish to {Account}/{Workspace}; answered 503")]
     public static partial void PublishStoreUnavailable(ILogger logger, string account, string workspace, Exception exception);
 
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Pruned {Count} delivered events past retention")]
+    public static partial void Pruned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "Pruning failed; it will try again at its next run")]
+    public static partial void PruneFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Linked {App} in {Account}/{Workspace} at {Endpoint}")]
     public static partial void Linked(ILogger logger, string app, string account, string workspace, string endpoint);
 

@@ -62,6 +62,27 @@ public interface IDeadLetterStore
     /// fresh attempt count; returns how many.
     /// </summary>
     ValueTask<int> RedriveAsync(string account, string workspace, RedriveSelector selector, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes matching dead letters of one (account, workspace) for good; returns how many.</summary>
+    ValueTask<int> PurgeAsync(string account, string workspace, RedriveSelector selector, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Replays subscriptions and prunes what is past retention.</summary>
+public interface IRetentionStore
+{
+    /// <summary>
+    /// Makes every delivery of <paramref name="subscriptionId"/> whose event was accepted at or after
+    /// <paramref name="since"/> and is delivered or dead pending again, due at <paramref name="now"/>, with a fresh
+    /// attempt count (pending and in-flight ones are already on their way); returns how many.
+    /// </summary>
+    ValueTask<int> ReplayAsync(string subscriptionId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes up to <paramref name="batch"/> events accepted before <paramref name="olderThan"/> whose every delivery
+    /// was delivered (pending, in-flight and dead ones are never pruned), with their deliveries and attempts, and
+    /// forgets expired idempotency keys; returns how many events it deleted.
+    /// </summary>
+    ValueTask<int> PruneAsync(DateTimeOffset olderThan, DateTimeOffset now, int batch, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Thrown by a store that cannot write or read (full disk, lost connection): the broker answers 503.</summary>

@@ -40,6 +40,8 @@ internal static class Schema
             dead_at INTEGER
         );
         CREATE INDEX IF NOT EXISTS events_tenant ON events (account, workspace, seq);
+        CREATE INDEX IF NOT EXISTS events_time ON events (time);
+        CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_seq);
         CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (subscription_id, due_at) WHERE state IN (0, 1);
         CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (subscription_id, state);
         CREATE TABLE IF NOT EXISTS attempts (
