@@ -88,6 +88,15 @@ internal sealed class BrokerClient : IDisposable
     public Task<RedriveResponse> RedriveAsync(RedriveRequest request, CancellationToken cancellationToken) =>
         SendAsync<RedriveResponse>(HttpMethod.Post, $"{AdminBase}/deadletters/redrive", JsonContent.Create(request, options: Json), cancellationToken);
 
+    /// <summary>Deletes the dead letters <paramref name="request"/> selects.</summary>
+    public Task<PurgeResponse> PurgeAsync(RedriveRequest request, CancellationToken cancellationToken) =>
+        SendAsync<PurgeResponse>(HttpMethod.Post, $"{AdminBase}/deadletters/purge", JsonContent.Create(request, options: Json), cancellationToken);
+
+    /// <summary>Delivers again every event routed to a subscription since a time.</summary>
+    public Task<ReplayResponse> ReplayAsync(string app, string handler, DateTimeOffset since, CancellationToken cancellationToken) =>
+        SendAsync<ReplayResponse>(HttpMethod.Post, $"{AdminBase}/apps/{Uri.EscapeDataString(app)}/subscriptions/{Uri.EscapeDataString(handler)}/replay",
+            JsonContent.Create(new ReplayRequest(since), options: Json), cancellationToken);
+
     /// <summary>Publishes an event as <paramref name="sender"/>.</summary>
     public Task<PublishResponse> PublishAsync(string key, string sender, string? subject, string bodyJson, CancellationToken cancellationToken)
     {

@@ -24,6 +24,7 @@ internal static class HeraldCli
         root.Subcommands.Add(TailCommand.Create(environment, globals));
         root.Subcommands.Add(AppsCommand.Create(environment, globals));
         root.Subcommands.Add(DeadLettersCommand.Create(environment, globals));
+        root.Subcommands.Add(ReplayCommand.Create(environment, globals));
         root.Subcommands.Add(DemoCommand.Create(environment));
         return root;
     }

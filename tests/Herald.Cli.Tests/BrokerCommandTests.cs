@@ -108,11 +108,32 @@ public sealed partial class BrokerCommandTests : IClassFixture<BrokerFixture>
         Assert.Equal(0, redrive.ExitCode);
         Assert.Contains("Redrove 1 dead letter in", redrive.Out, StringComparison.Ordinal);
 
+        // Still nobody listens: the redriven delivery dies again; replay resets it once more, then purge deletes it.
+        await WaitDeadAsync(eventId);
+        var replay = await Cli.RunAsync("replay", "acme.listener/onThing", "--since", "1h");
+        Assert.Equal(0, replay.ExitCode);
+        Assert.Contains("Replaying 1 event to acme.listener/onThing in", replay.Out, StringComparison.Ordinal);
+        await WaitDeadAsync(eventId);
+        var purge = await Cli.RunAsync("deadletters", "purge", "--subscription", "acme.listener/onThing");
+        Assert.Equal(0, purge.ExitCode);
+        Assert.Contains("Purged 1 dead letter in", purge.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(eventId, (await Cli.RunAsync("deadletters", "list")).Out, StringComparison.Ordinal);
+
         var unlink = await Cli.RunAsync("unlink", "acme.listener");
         Assert.Equal(0, unlink.ExitCode);
         Assert.Contains("Unlinked acme.listener from local/", unlink.Out, StringComparison.Ordinal);
         Assert.Contains("No apps linked", (await Cli.RunAsync("apps")).Out, StringComparison.Ordinal);
     }
+
+    private async Task WaitDeadAsync(string eventId) =>
+        await Eventually.GetAsync(
+            async () =>
+            {
+                var result = await Cli.RunAsync("deadletters", "list");
+                return result.ExitCode == 0 && result.Out.Contains(eventId, StringComparison.Ordinal) ? result : null;
+            },
+            TimeSpan.FromSeconds(60),
+            "the delivery to be dead-lettered");
 
     [Fact]
     public async Task Tail_PrintsEachPublishedEvent()

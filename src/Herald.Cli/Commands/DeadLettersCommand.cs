@@ -4,14 +4,15 @@ using Herald.Broker.Admin;
 
 namespace Herald.Cli.Commands;
 
-/// <summary><c>herald deadletters list|redrive</c>: shows dead letters and puts them back in their queues.</summary>
+/// <summary><c>herald deadletters list|redrive|purge</c>: shows dead letters, puts them back in their queues, or deletes them.</summary>
 internal static class DeadLettersCommand
 {
     public static Command Create(CliEnvironment environment, GlobalOptions globals)
     {
-        var command = new Command("deadletters", "Show and redrive events that could not be delivered.");
+        var command = new Command("deadletters", "Show, redrive or purge events that could not be delivered.");
         command.Subcommands.Add(CreateList(environment, globals));
         command.Subcommands.Add(CreateRedrive(environment, globals));
+        command.Subcommands.Add(CreatePurge(environment, globals));
         return command;
     }
 
@@ -84,16 +85,25 @@ internal static class DeadLettersCommand
         return command;
     }
 
-    private static Command CreateRedrive(CliEnvironment environment, GlobalOptions globals)
+    private static Command CreateRedrive(CliEnvironment environment, GlobalOptions globals) =>
+        CreateSelecting(environment, globals, "redrive", "Put dead letters back in their queues to be delivered again, with a fresh attempt count.", "Redrove",
+            async (broker, request, cancellationToken) => (await broker.RedriveAsync(request, cancellationToken).ConfigureAwait(false)).Redriven);
+
+    private static Command CreatePurge(CliEnvironment environment, GlobalOptions globals) =>
+        CreateSelecting(environment, globals, "purge", "Delete dead letters for good (they are not delivered).", "Purged",
+            async (broker, request, cancellationToken) => (await broker.PurgeAsync(request, cancellationToken).ConfigureAwait(false)).Purged);
+
+    /// <summary>A subcommand that acts on the dead letters its selectors (--id, --subscription, --since) pick.</summary>
+    private static Command CreateSelecting(CliEnvironment environment, GlobalOptions globals, string verb, string description, string done, Func<BrokerClient, RedriveRequest, CancellationToken, Task<int>> act)
     {
-        var ids = new Option<string[]>("--id") { Description = "A dead letter to redrive (repeat for more).", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore };
-        var subscription = new Option<string>("--subscription") { Description = "Redrive this subscription's dead letters.", HelpName = "ID" };
+        var ids = new Option<string[]>("--id") { Description = $"A dead letter to {verb} (repeat for more).", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore };
+        var subscription = new Option<string>("--subscription") { Description = $"{char.ToUpperInvariant(verb[0])}{verb[1..]} this subscription's dead letters: vendor.name/handlerId.", HelpName = "SUBSCRIPTION" };
         var since = new Option<string>("--since")
         {
-            Description = "Redrive dead letters since this time: ISO-8601 (2025-01-31T12:00:00Z) or an age (30m, 2h, 1d).",
+            Description = $"{char.ToUpperInvariant(verb[0])}{verb[1..]} dead letters since this time: ISO-8601 (2025-01-31T12:00:00Z) or an age (30m, 2h, 1d).",
             HelpName = "TIME",
         };
-        var command = new Command("redrive", "Put dead letters back in their queues to be delivered again. Give at least one selector.") { ids, subscription, since };
+        var command = new Command(verb, description + " Give at least one selector.") { ids, subscription, since };
         CommandRunner.SetAction(command, environment, async (parse, cancellationToken) =>
         {
             var idList = parse.GetValue(ids) is { Length: > 0 } given ? given : null;
@@ -108,12 +118,14 @@ internal static class DeadLettersCommand
 
             if (idList is null && sub is null && sinceTime is null)
             {
-                throw new CliException("Say which dead letters to redrive: --id ID (repeatable), --subscription ID and/or --since TIME. See them with 'herald deadletters list'.");
+                throw new CliException($"Say which dead letters to {verb}: --id ID (repeatable), --subscription ID and/or --since TIME. See them with 'herald deadletters list'.");
             }
 
-            using var broker = new BrokerClient(globals.Target(parse, environment));
-            var response = await broker.RedriveAsync(new RedriveRequest(idList, sub, sinceTime), cancellationToken).ConfigureAwait(false);
-            environment.Out.WriteLine($"Redrove {response.Redriven.ToString(CultureInfo.InvariantCulture)} dead {(response.Redriven == 1 ? "letter" : "letters")} in {broker.Account}/{broker.Workspace}.");
+            var target = globals.Target(parse, environment);
+            var subscriptionId = sub is null ? null : SubscriptionName.Id(sub, target.Account, target.Workspace);
+            using var broker = new BrokerClient(target);
+            var count = await act(broker, new RedriveRequest(idList, subscriptionId, sinceTime), cancellationToken).ConfigureAwait(false);
+            environment.Out.WriteLine($"{done} {count.ToString(CultureInfo.InvariantCulture)} dead {(count == 1 ? "letter" : "letters")} in {broker.Account}/{broker.Workspace}.");
             return ExitCodes.Ok;
         });
         return command;
