@@ -56,3 +56,23 @@ public sealed class ValidationEdgeCaseTests
     public void ServiceManifest_NullKeysWithTopics_IsAccepted() =>
         Assert.True(ServiceManifest.Parse("""{"events": {"x": {"keys": null, "topics": ["a"]}}}""").Events["x"].KeysAreTopics);
 }
+
+public sealed class RoutePathCharacterTests
+{
+    [Theory]
+    [InlineData("/_v/x\u0000")]
+    [InlineData("/_v/x\r\ny")]
+    [InlineData("/_v/%2e%2e/_events")]
+    [InlineData("/_v/a b")]
+    [InlineData("/_v/é")]
+    [InlineData("/_v/x?y=1")]
+    public void TryParse_ControlCharactersEscapesAndNonPathCharacters_AreRefused(string path) =>
+        Assert.Null(RoutePattern.TryParse(path));
+
+    [Theory]
+    [InlineData("/_v/app/events-example/hcheck")]
+    [InlineData("/_v/orders/:id/items/*rest")]
+    [InlineData("/_v/a~b!c$d&e'f(g)h*i+j,k;l=m:n@o")]
+    public void TryParse_PathCharacters_AreAccepted(string path) =>
+        Assert.NotNull(RoutePattern.TryParse(path));
+}

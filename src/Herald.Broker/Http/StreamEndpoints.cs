@@ -51,7 +51,10 @@ internal static class StreamEndpoints
             string.Equals(e.Account, account, StringComparison.Ordinal) && string.Equals(e.Workspace, workspace, StringComparison.Ordinal)
             && (string.IsNullOrEmpty(sender) || string.Equals(e.Sender, sender, StringComparison.Ordinal))
             && (keySet is null || keySet.Contains(e.Key)));
-        await StreamAsync(http, reader.Items, WriteTailEvent, timeProvider).ConfigureAwait(false);
+        // A tail opened with an app token ends when that token stops working (relink or unlink).
+        var tokenHash = caller.App?.Stored.TokenHash;
+        Func<bool> stillAllowed = tokenHash is null ? static () => true : () => registry.Current.FindByTokenHash(tokenHash) is not null;
+        await StreamAsync(http, reader.Items, WriteTailEvent, timeProvider, stillAllowed).ConfigureAwait(false);
         return Results.Empty;
     }
 
@@ -68,11 +71,11 @@ internal static class StreamEndpoints
         }
 
         using var reader = activity.Subscribe(a => string.Equals(a.Account, account, StringComparison.Ordinal) && string.Equals(a.Workspace, workspace, StringComparison.Ordinal));
-        await StreamAsync(http, reader.Items, (writer, item) => JsonSerializer.Serialize(writer, item, Json), timeProvider).ConfigureAwait(false);
+        await StreamAsync(http, reader.Items, (writer, item) => JsonSerializer.Serialize(writer, item, Json), timeProvider, static () => true).ConfigureAwait(false);
         return Results.Empty;
     }
 
-    private static async Task StreamAsync<T>(HttpContext http, ChannelReader<T> items, Action<Utf8JsonWriter, T> write, TimeProvider timeProvider)
+    private static async Task StreamAsync<T>(HttpContext http, ChannelReader<T> items, Action<Utf8JsonWriter, T> write, TimeProvider timeProvider, Func<bool> stillAllowed)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -94,12 +97,17 @@ internal static class StreamEndpoints
                 }
                 catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
                 {
+                    if (!stillAllowed())
+                    {
+                        break;
+                    }
+
                     await response.Body.WriteAsync("event: ping\ndata: {}\n\n"u8.ToArray(), stopping).ConfigureAwait(false);
                     await response.Body.FlushAsync(stopping).ConfigureAwait(false);
                     continue;
                 }
 
-                if (!more)
+                if (!more || !stillAllowed())
                 {
                     break;
                 }

@@ -41,14 +41,19 @@ public sealed partial class PublishService(
             return $"The event key '{Truncate(key)}' is not valid: it must be {Names.KeyRule} (e.g. send-event).";
         }
 
-        if (subject.Length > MaxSubjectLength || subject.Any(char.IsControl))
+        if (subject.Length > MaxSubjectLength || subject.Any(c => c is < ' ' or > '~'))
         {
-            return $"The subject (the 'resource' query parameter) must be at most {MaxSubjectLength} characters with no control characters.";
+            return $"The subject (the 'resource' query parameter) must be at most {MaxSubjectLength} printable ASCII characters (it is delivered in the x-event-subject header); percent-encode anything else.";
         }
 
         if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || idempotencyKey.Any(c => c is < '!' or > '~')))
         {
             return $"The Idempotency-Key header must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.";
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return "The body is not valid UTF-8: send JSON encoded as UTF-8.";
         }
 
         try

@@ -17,12 +17,12 @@ public sealed class RoutePattern
     public string Text { get; }
 
     /// <summary>The rule a route path follows, for error messages.</summary>
-    public const string Rule = "a path starting with '/', of literal segments, ':param' or a final '*param', not using the reserved segments 'events' or '_events' first";
+    public const string Rule = "a path starting with '/', of literal segments (letters, digits and -._~!$&'()*+,;=:@, no '%'), ':param' or a final '*param', not using the reserved segments 'events' or '_events' first";
 
     /// <summary>Parses <paramref name="text"/>; returns <c>null</c> when it breaks <see cref="Rule"/>.</summary>
     public static RoutePattern? TryParse(string text)
     {
-        if (text.Length is 0 or > 1024 || text[0] != '/' || text.Contains("//", StringComparison.Ordinal) || text.Contains('?', StringComparison.Ordinal))
+        if (text.Length is 0 or > 1024 || text[0] != '/' || text.Contains("//", StringComparison.Ordinal) || !text.All(IsPathCharacter))
         {
             return null;
         }
@@ -54,6 +54,13 @@ public sealed class RoutePattern
 
         return new RoutePattern(text, segments);
     }
+
+    /// <summary>
+    /// Letters, digits and the characters RFC 3986 allows unescaped in a path segment, less '%': a route is written
+    /// decoded, so an escape could hide a dot segment or a reserved name.
+    /// </summary>
+    private static bool IsPathCharacter(char c) =>
+        char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '.' or '_' or '~' or '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or '=' or ':' or '@';
 
     /// <summary>Matches a request path; returns the parameters, or <c>null</c> when it does not match.</summary>
     public IReadOnlyDictionary<string, string>? Match(string path)
