@@ -58,6 +58,7 @@ public static class HeraldServiceExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Herald.Sdk.EventsClient")));
         services.AddSingleton(sp => new HeraldClients(sp.GetRequiredService<ClientRegistry>(), sp.GetRequiredService<EventsClient>()));
         services.AddSingleton<EventDispatcher>();
+        services.AddSingleton<ReplayGuard>();
         return builder;
     }
 

@@ -125,6 +125,11 @@ public sealed class TestService : IAsyncDisposable
         request.Headers.Add(HeraldHeaders.WebhookId, webhookId);
         request.Headers.Add(HeraldHeaders.WebhookTimestamp, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(secret, webhookId, timestamp, bytes));
+        var requestId = Guid.NewGuid().ToString("N");
+        request.Headers.Add(HeraldHeaders.RequestId, requestId);
+        var context = new DeliveryContext(webhookId, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture), requestId, handlerId, "send-event",
+            "vtex.events-example", "order-1", "acme", "dev", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(secret, context));
         return request;
     }
 

@@ -108,7 +108,8 @@ public sealed class DeliveryClient
         headers.TryAddWithoutValidation(HeraldHeaders.Workspace, evt.Workspace);
         headers.TryAddWithoutValidation(HeraldHeaders.WorkspaceIsProduction, Names.IsProduction(evt.Workspace) ? "true" : "false");
         headers.TryAddWithoutValidation(HeraldHeaders.Credential, app.Token);
-        headers.TryAddWithoutValidation(HeraldHeaders.RequestId, Guid.NewGuid().ToString("N"));
+        var requestId = Guid.NewGuid().ToString("N");
+        headers.TryAddWithoutValidation(HeraldHeaders.RequestId, requestId);
         headers.TryAddWithoutValidation(HeraldHeaders.OperationId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.EventId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.EventAttempt, attempt.ToString(CultureInfo.InvariantCulture));
@@ -121,6 +122,9 @@ public sealed class DeliveryClient
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp.ToString(CultureInfo.InvariantCulture));
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningSecret, id, timestamp, evt.Body.Span));
+        var context = new DeliveryContext(id, timestamp.ToString(CultureInfo.InvariantCulture), requestId, subscription.HandlerId, evt.Key, evt.Sender, evt.Subject,
+            evt.Account, evt.Workspace, attempt.ToString(CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(app.SigningSecret, context));
         return request;
     }
 

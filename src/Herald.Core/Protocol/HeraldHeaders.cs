@@ -22,6 +22,7 @@ public static class HeraldHeaders
     public const string WebhookTimestamp = "webhook-timestamp";
     public const string WebhookSignature = "webhook-signature";
     public const string IdempotencyKey = "Idempotency-Key";
+    public const string ContextSignature = "x-herald-signature";
 }
 
 /// <summary>Paths of the wire protocol (DESIGN §3).</summary>

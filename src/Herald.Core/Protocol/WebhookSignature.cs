@@ -67,7 +67,8 @@ public static class WebhookSignature
         return SignatureCheck.Mismatch;
     }
 
-    private static byte[] DecodeSecret(string secret)
+    /// <summary>The HMAC key of a <c>whsec_</c> secret.</summary>
+    internal static byte[] DecodeSecret(string secret)
     {
         var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret;
         return Convert.FromBase64String(encoded);

@@ -13,7 +13,7 @@ namespace Herald.Sdk.Internal;
 /// <c>x-event-handler-id</c>, parses the body, applies the handler's rate limit and runs it, mapping the outcome
 /// to a status (DESIGN §3).
 /// </summary>
-internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClients clients, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClients clients, ReplayGuard replays, TimeProvider timeProvider, ILoggerFactory loggerFactory)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Herald.Sdk.Events");
 
@@ -43,6 +43,27 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
         {
             Log.SignatureRejected(_logger, handlerId, check);
             await Problems.WriteAsync(http, StatusCodes.Status401Unauthorized, "Delivery signature not valid", SignatureDetail(check)).ConfigureAwait(false);
+            return;
+        }
+
+        var headers = request.Headers;
+        var signed = new DeliveryContext(
+            headers[HeraldHeaders.WebhookId].ToString(), headers[HeraldHeaders.WebhookTimestamp].ToString(), headers[HeraldHeaders.RequestId].ToString(),
+            handlerId, headers[HeraldHeaders.EventKey].ToString(), headers[HeraldHeaders.EventSender].ToString(), headers[HeraldHeaders.EventSubject].ToString(),
+            account, workspace, headers[HeraldHeaders.EventAttempt].ToString());
+        if (!DeliveryContextSignature.Verify(definition.Settings.SigningSecrets, signed, headers[HeraldHeaders.ContextSignature]))
+        {
+            Log.SignatureRejected(_logger, handlerId, SignatureCheck.Mismatch);
+            await Problems.WriteAsync(http, StatusCodes.Status401Unauthorized, "Delivery signature not valid",
+                $"The {HeraldHeaders.ContextSignature} header does not sign this delivery's handler, key, sender, subject, account, workspace and attempt: it was altered, or did not come from the Herald broker the app is linked to.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!replays.TryAccept(signed.EventId, signed.RequestId))
+        {
+            Log.SignatureRejected(_logger, handlerId, SignatureCheck.Mismatch);
+            await Problems.WriteAsync(http, StatusCodes.Status401Unauthorized, "Delivery replayed",
+                "This exact delivery attempt was accepted before: a replay is refused. The broker sends every attempt with a new x-request-id.").ConfigureAwait(false);
             return;
         }
 
@@ -88,7 +109,6 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
             return;
         }
 
-        var headers = request.Headers;
         var eventId = headers[HeraldHeaders.EventId].ToString();
         var attempt = int.TryParse(headers[HeraldHeaders.EventAttempt], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 1;
         var time = DateTimeOffset.TryParse(headers[HeraldHeaders.EventTime], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null;

@@ -38,6 +38,11 @@ public sealed class DirectDeliveryAttackTests(SecurityFixture f)
             h.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
             h.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
             h.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(secret, id, timestamp, Encoding.UTF8.GetBytes(signedBody ?? body)));
+            var requestId = Guid.NewGuid().ToString("N");
+            h.TryAddWithoutValidation(HeraldHeaders.RequestId, requestId);
+            var context = new DeliveryContext(id, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture), requestId, handler, "test-event", VictimSender, "",
+                Account, Victim, "1");
+            h.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(secret, context));
         }
 
         return request;

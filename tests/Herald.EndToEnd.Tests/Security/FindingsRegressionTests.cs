@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Herald.Protocol;
 using static Herald.EndToEnd.Tests.Security.SecurityFixture;
 
 namespace Herald.EndToEnd.Tests.Security;
@@ -71,5 +73,57 @@ public sealed class FindingsRegressionTests(SecurityFixture f)
         Assert.Equal(202, status);
         await Eventually.TrueAsync(() => tail.Ended, "the old token's tail to end", TimeSpan.FromSeconds(30));
         Assert.Empty(tail.Events);
+    }
+
+    /// <summary>A delivery exactly as the broker signs it: body signature and context signature.</summary>
+    private HttpRequestMessage Captured(string id, long timestamp, string requestId, string handler, string sender, string path, string body)
+    {
+        var secret = f.Subscriber.Link.SigningSecret;
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(f.Subscriber.Endpoint, path)) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var h = request.Headers;
+        var ts = timestamp.ToString(CultureInfo.InvariantCulture);
+        h.TryAddWithoutValidation(HeraldHeaders.EventHandlerId, handler);
+        h.TryAddWithoutValidation(HeraldHeaders.EventKey, "test-event");
+        h.TryAddWithoutValidation(HeraldHeaders.EventSender, sender);
+        h.TryAddWithoutValidation(HeraldHeaders.EventSubject, "");
+        h.TryAddWithoutValidation(HeraldHeaders.EventId, id);
+        h.TryAddWithoutValidation(HeraldHeaders.EventAttempt, "1");
+        h.TryAddWithoutValidation(HeraldHeaders.RequestId, requestId);
+        h.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
+        h.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, ts);
+        h.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(secret, id, timestamp, Encoding.UTF8.GetBytes(body)));
+        h.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(secret,
+            new DeliveryContext(id, ts, requestId, "anyKey", "test-event", Spoofer, "", Account, Victim, "1")));
+        return request;
+    }
+
+    [Fact]
+    public async Task CapturedDelivery_ReplayedOrSentWithOtherHeadersOrPath_IsRefused()
+    {
+        var id = Guid.CreateVersion7().ToString();
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var requestId = Guid.NewGuid().ToString("N");
+        const string Body = """{"captured":true}""";
+        var records = f.Subscriber.Records().Count;
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+
+        var statuses = new List<int>();
+        foreach (var (handler, sender, path) in new[]
+        {
+            ("anyKey", Spoofer, $"/{Account}/{Victim}/_events"),
+            ("anyKey", Spoofer, $"/{Account}/{Victim}/_events"),
+            ("fromExample", VictimSender, $"/{Account}/{Victim}/_events"),
+            ("anyKey", Spoofer, $"/{OtherAccount}/{OtherWorkspace}/_events"),
+        })
+        {
+            using var response = await client.SendAsync(Captured(id, timestamp, requestId, handler, sender, path, Body));
+            statuses.Add((int)response.StatusCode);
+        }
+
+        Assert.Equal([204, 401, 401, 401], statuses);
+        await Eventually.TrueAsync(() => f.Subscriber.Records().Count >= records + 1, "the original delivery handled");
+        var handled = f.Subscriber.Records().Skip(records).Where(r => r.GetProperty("eventId").GetString() == id).ToList();
+        var only = Assert.Single(handled);
+        Assert.Equal(("anyKey", Spoofer), (only.GetProperty("handler").GetString(), only.GetProperty("sender").GetString()));
     }
 }
