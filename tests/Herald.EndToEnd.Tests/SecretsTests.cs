@@ -12,9 +12,9 @@ public sealed class SecretsTests : IAsyncLifetime
     [Fact]
     public async Task NoOutput_ContainsATokenOrASecret()
     {
-        await using var app = await AppProcess.StartAsync(_broker, Repo.TestSubscriberFolder, "e2e", "dev");
-        var sent = await _broker.SendAsync("e2e", "dev", "vtex.any", "test-event", """{"failAttempts":{"1":500}}""");
-        await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync("e2e", "dev", "e2e/dev/test.subscriber/anyKey"), s => s.Delivered == 1, "delivered");
+        await using var app = await AppProcess.StartAsync(_broker, Repo.TestSubscriberFolder, "local", "dev");
+        var sent = await _broker.SendAsync("local", "dev", "vtex.any", "test-event", """{"failAttempts":{"1":500}}""");
+        await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync("local", "dev", "local/dev/test.subscriber/anyKey"), s => s.Delivered == 1, "delivered");
         var (code, cliOutput) = await Cli.RunAsync(_broker, Repo.Root, "apps");
 
         Assert.Equal(0, code);
