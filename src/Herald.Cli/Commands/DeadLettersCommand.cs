@@ -65,7 +65,7 @@ internal static class DeadLettersCommand
 
     private static Command CreateList(CliEnvironment environment, GlobalOptions globals)
     {
-        var subscription = new Option<string>("--subscription") { Description = "Only this subscription's dead letters.", HelpName = "ID" };
+        var subscription = new Option<string>("--subscription") { Description = "Only this subscription's dead letters: vendor.name/handlerId.", HelpName = "SUBSCRIPTION" };
         var limit = new Option<int?>("--limit", "-n") { Description = "At most this many (default: the broker's)." };
         limit.Validators.Add(result =>
         {
@@ -77,8 +77,10 @@ internal static class DeadLettersCommand
         var command = new Command("list", "List dead letters: the event, the handler, why it died and every attempt.") { subscription, limit };
         CommandRunner.SetAction(command, environment, async (parse, cancellationToken) =>
         {
-            using var broker = new BrokerClient(globals.Target(parse, environment));
-            var response = await broker.GetDeadLettersAsync(parse.GetValue(subscription), parse.GetValue(limit), cancellationToken).ConfigureAwait(false);
+            var target = globals.Target(parse, environment);
+            var subscriptionId = parse.GetValue(subscription) is { } sub ? SubscriptionName.Id(sub, target.Account, target.Workspace) : null;
+            using var broker = new BrokerClient(target);
+            var response = await broker.GetDeadLettersAsync(subscriptionId, parse.GetValue(limit), cancellationToken).ConfigureAwait(false);
             Write(environment.Out, broker.Account, broker.Workspace, response);
             return ExitCodes.Ok;
         });
