@@ -8,6 +8,7 @@ using Herald.Broker.Publishing;
 using Herald.Broker.Registry;
 using Herald.Broker.Security;
 using Herald.Broker.Storage;
+using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,7 +74,8 @@ public static class HeraldBroker
         services.AddSingleton<IHostedService>(sp => sp.GetService<IRetentionStore>() is { } retention
             ? ActivatorUtilities.CreateInstance<Pruner>(sp, retention)
             : new NoPruning());
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Detail ??= $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not a Herald endpoint (HTTP {context.ProblemDetails.Status}). Check the method and path against the protocol: publish with PUT /{{account}}/{{workspace}}/events/{{key}}, admin calls under {HeraldPaths.AdminPrefix}.");
         services.AddHttpClient(DeliveryClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {

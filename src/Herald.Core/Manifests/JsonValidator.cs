@@ -16,15 +16,79 @@ internal sealed class JsonValidator(string file)
     public static JsonElement? Parse(string file, string json, out ManifestError? error)
     {
         error = null;
+        JsonElement root;
         try
         {
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
-            return document.RootElement.Clone();
+            root = document.RootElement.Clone();
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
         {
-            error = new ManifestError(file, "$", "must be valid JSON: " + ex.Message, null);
+            error = new ManifestError(file, "$", "must be valid JSON text: " + ex.Message, null);
             return null;
+        }
+
+        var bad = FindInvalidString(root, "$");
+        if (bad is not null)
+        {
+            error = new ManifestError(file, bad, "must be a string of valid Unicode: an escape such as \\ud800 (a lone surrogate) is not", null);
+            return null;
+        }
+
+        return root;
+    }
+
+    /// <summary>The path of the first name or string that does not decode to valid UTF-16 (a lone surrogate escape), or <c>null</c>.</summary>
+    private static string? FindInvalidString(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                try
+                {
+                    _ = element.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path;
+                }
+
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+
+                    if (FindInvalidString(property.Value, Child(path, name)) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindInvalidString(item, Index(path, index++)) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+
+            default:
+                return null;
         }
     }
 

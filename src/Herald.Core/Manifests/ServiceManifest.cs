@@ -77,7 +77,8 @@ public sealed record ServiceManifest(
         var declaredMinReplicas = v.Int(element, "$", "minReplicas", 1, 80);
         var minReplicas = declaredMinReplicas ?? 2;
         var maxReplicas = v.Int(element, "$", "maxReplicas", 1, 80) ?? Math.Max(minReplicas, 10);
-        if (maxReplicas < minReplicas && (declaredMinReplicas is not null || !element.TryGetProperty("minReplicas", out _)))
+        var minReplicasInvalid = declaredMinReplicas is null && element.TryGetProperty("minReplicas", out var minValue) && minValue.ValueKind != JsonValueKind.Null;
+        if (maxReplicas < minReplicas && !minReplicasInvalid)
         {
             v.Error("$.maxReplicas", $"must be at least minReplicas ({minReplicas})", element.GetProperty("maxReplicas"));
         }
