@@ -24,7 +24,7 @@ internal sealed class JsonValidator(string file)
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
         {
-            error = new ManifestError(file, "$", "must be valid JSON text: " + ex.Message, null);
+            error = new ManifestError(file, "$", "must be valid JSON: " + ex.Message, null);
             return null;
         }
 
