@@ -135,4 +135,26 @@ public sealed class DeliveryEndToEndTests : IAsyncLifetime
         var after = await _broker.SubscriptionAsync(Account, "dev", Sub("dev", "anyKey"));
         Assert.Equal(0, after.Dead);
     }
+
+    [Fact]
+    public async Task SubscriberKilledWithSigkillMidHandler_GetsTheEventAgainOnceItIsBack()
+    {
+        await using var app = await AppProcess.StartAsync(_broker, Repo.TestSubscriberFolder, Account, "dev");
+
+        // fromExample has the default policy: 8 retries, 1 s doubling backoff, 10 s timeout: time enough to come back.
+        // The handler takes 8 s, so the first attempt is still running when the app is killed.
+        var sent = await _broker.SendAsync(Account, "dev", "vtex.events-example", "send-event", """{"delayMs":8000}""");
+        await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync(Account, "dev", Sub("dev", "fromExample")), s => s.InFlight == 1, "the attempt in flight");
+
+        app.Process.KillHard();
+        await app.Process.WaitForExitAsync();
+        Assert.Empty(For(app.Records(), sent.Id));
+        await app.RestartAsync();
+
+        var subscription = await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync(Account, "dev", Sub("dev", "fromExample")), s => s.Delivered == 1, "delivered after the restart", TimeSpan.FromSeconds(120));
+        Assert.Equal(0, subscription.Dead);
+        var handled = For(app.Records(), sent.Id);
+        Assert.Equal("204", handled[^1].GetProperty("outcome").ToString());
+        Assert.True(handled[^1].GetProperty("attempt").GetInt32() >= 2, "the event was delivered again, not for the first time");
+    }
 }

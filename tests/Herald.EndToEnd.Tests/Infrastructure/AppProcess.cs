@@ -12,15 +12,20 @@ namespace Herald.EndToEnd.Tests;
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
-    private AppProcess(RunningProcess process, Uri endpoint, LinkResponse link, string? recordFile)
+    private readonly string _appFolder;
+    private readonly Dictionary<string, string?> _environment;
+
+    private AppProcess(RunningProcess process, Uri endpoint, LinkResponse link, string? recordFile, string appFolder, Dictionary<string, string?> environment)
     {
+        _appFolder = appFolder;
+        _environment = environment;
         Process = process;
         Endpoint = endpoint;
         Link = link;
         RecordFile = recordFile;
     }
 
-    public RunningProcess Process { get; }
+    public RunningProcess Process { get; private set; }
 
     public Uri Endpoint { get; }
 
@@ -55,9 +60,17 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         var process = RunningProcess.Start(app, "dotnet", [Repo.AppDll(appFolder), "--urls", endpoint.ToString().TrimEnd('/')], env);
-        var started = new AppProcess(process, endpoint, link, recordFile);
+        var started = new AppProcess(process, endpoint, link, recordFile, appFolder, env);
         await started.WaitReadyAsync();
         return started;
+    }
+
+    /// <summary>Starts the app again on the same port with the same credentials and record file (after it died).</summary>
+    public async Task RestartAsync()
+    {
+        await Process.DisposeAsync();
+        Process = RunningProcess.Start(Process.Name, "dotnet", [Repo.AppDll(_appFolder), "--urls", Endpoint.ToString().TrimEnd('/')], _environment);
+        await WaitReadyAsync();
     }
 
     private async Task WaitReadyAsync()
