@@ -157,4 +157,20 @@ public sealed class DeliveryEndToEndTests : IAsyncLifetime
         Assert.Equal("204", handled[^1].GetProperty("outcome").ToString());
         Assert.True(handled[^1].GetProperty("attempt").GetInt32() >= 2, "the event was delivered again, not for the first time");
     }
+
+    [Fact]
+    public async Task GracefulShutdown_LetsTheAttemptInFlightFinish_AndNothingIsDeliveredTwiceAfterRestart()
+    {
+        await using var app = await AppProcess.StartAsync(_broker, Repo.TestSubscriberFolder, Account, "dev");
+        var sent = await _broker.SendAsync(Account, "dev", "vtex.events-example", "send-event", """{"delayMs":3000}""");
+        await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync(Account, "dev", Sub("dev", "fromExample")), s => s.InFlight == 1, "the attempt in flight");
+
+        Assert.Equal(0, await _broker.StopGracefullyAsync());
+
+        var handled = Assert.Single(For(app.Records(), sent.Id));
+        Assert.Equal("204", handled.GetProperty("outcome").ToString());
+        await _broker.RestartAsync();
+        var subscription = await _broker.SubscriptionAsync(Account, "dev", Sub("dev", "fromExample"));
+        Assert.Equal((1L, 0L, 0L), (subscription.Delivered, subscription.Pending + subscription.InFlight, subscription.Dead));
+    }
 }

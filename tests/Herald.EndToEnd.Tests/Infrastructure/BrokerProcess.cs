@@ -64,6 +64,13 @@ public sealed class BrokerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Asks the broker to stop (SIGTERM, as a service manager does) and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopGracefullyAsync()
+    {
+        _process.Terminate();
+        return await _process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+    }
+
     /// <summary>Starts the broker again on the same data folder and port.</summary>
     public async Task RestartAsync()
     {
