@@ -71,6 +71,7 @@ public static class HeraldBroker
         services.AddSingleton<PublishRateLimiter>();
         services.AddHostedService<BrokerStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(20));
         services.AddSingleton<IHostedService>(sp => sp.GetService<IRetentionStore>() is { } retention
             ? ActivatorUtilities.CreateInstance<Pruner>(sp, retention)
             : new NoPruning());

@@ -117,6 +117,9 @@ public sealed class BrokerHarness : IAsyncDisposable
         return apps.Apps.SelectMany(a => a.Subscriptions).Single(s => s.Id == subscriptionId);
     }
 
+    /// <summary>Stops the broker as SIGTERM does: the host's graceful shutdown, without disposing it.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -9,7 +9,11 @@ namespace Herald.Broker.Dispatching;
 /// Runs one <see cref="SubscriptionWorker"/> per active subscription, following the registry: a link starts
 /// workers, a relink updates them, an unlink stops them (their backlog stays in the store).
 /// </summary>
-public sealed class Dispatcher : IHostedService, IAsyncDisposable
+/// <remarks>
+/// Shutdown drains in <see cref="StoppingAsync"/>, which the host runs before it stops any service, so the
+/// HTTP server still answers (publishes get 503) while attempts in flight finish.
+/// </remarks>
+public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly AppRegistry _registry;
     private readonly IEventStore _store;
@@ -19,13 +23,15 @@ public sealed class Dispatcher : IHostedService, IAsyncDisposable
     private readonly BrokerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<Dispatcher> _logger;
+    private readonly IHostApplicationLifetime _lifetime;
     private readonly Dictionary<string, SubscriptionWorker> _workers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _reconcileLock = new(1, 1);
     private bool _started;
     private bool _stopped;
 
-    public Dispatcher(AppRegistry registry, IEventStore store, DeliveryClient client, OutcomeClassifier classifier, OutcomeWriter outcomes, BrokerOptions options, TimeProvider timeProvider, ILogger<Dispatcher> logger)
+    public Dispatcher(AppRegistry registry, IEventStore store, DeliveryClient client, OutcomeClassifier classifier, OutcomeWriter outcomes, BrokerOptions options, TimeProvider timeProvider, IHostApplicationLifetime lifetime, ILogger<Dispatcher> logger)
     {
+        _lifetime = lifetime;
         _registry = registry;
         _store = store;
         _client = client;
@@ -111,11 +117,32 @@ public sealed class Dispatcher : IHostedService, IAsyncDisposable
     }
 
     /// <inheritdoc/>
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Signals <see cref="IHostApplicationLifetime.ApplicationStopping"/> (publishes answer 503 from here on, however
+    /// the stop began), stops leasing and lets attempts in flight finish within <see cref="BrokerOptions.ShutdownGrace"/>.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _lifetime.StopApplication();
+        return StopAsync(cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _reconcileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_stopped)
+            {
+                return;
+            }
+
             _stopped = true;
             SubscriptionWorker[] workers;
             lock (_workers)
@@ -134,11 +161,8 @@ public sealed class Dispatcher : IHostedService, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        if (!_stopped)
-        {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-    }
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 }
