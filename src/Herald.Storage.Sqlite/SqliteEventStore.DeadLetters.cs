@@ -68,6 +68,16 @@ public sealed partial class SqliteEventStore
     }
 
     /// <inheritdoc/>
+    public async ValueTask<long> CountDeadLettersAsync(string account, string workspace, RedriveSelector selector, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var (where, parameters) = DeadLetterFilter(account, workspace, selector with { Limit = null });
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT count(*) FROM deliveries WHERE {where}", [.. parameters]);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc/>
     public ValueTask<int> PurgeAsync(string account, string workspace, RedriveSelector selector, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(selector);
@@ -103,6 +113,12 @@ public sealed partial class SqliteEventStore
                 parameters.Add(($"$d{i}", id));
                 return $"$d{i}";
             })).Append(')');
+        }
+
+        if (selector.Limit is { } limit)
+        {
+            parameters.Add(("$limit", limit));
+            return ($"id IN (SELECT id FROM deliveries WHERE {where} ORDER BY dead_at, id LIMIT $limit)", parameters);
         }
 
         return (where.ToString(), parameters);

@@ -132,7 +132,7 @@ public sealed class DeliveryTests : IAsyncLifetime
         using var redrive = _broker.Admin(HttpMethod.Post, "/_herald/v1/acme/dev/deadletters/redrive");
         redrive.Content = JsonContent.Create(new RedriveRequest([letter.Id], null, null));
         using var redriven = await _broker.Client.SendAsync(redrive);
-        Assert.Equal(1, (await redriven.Content.ReadFromJsonAsync<RedriveResponse>())!.Redriven);
+        Assert.Equal(new RedriveResponse(1, 0), await redriven.Content.ReadFromJsonAsync<RedriveResponse>());
 
         var subscription = await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync("acme", "dev", "acme/dev/vtex.live-users/h"), s => s.Delivered == 1, "delivered after redrive");
         Assert.Equal(0, subscription.Dead);
@@ -190,5 +190,28 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, otherWorkspace.StatusCode);
         Assert.Equal("http://" + _broker.BaseAddress.Authority + "/acme/dev/_v/app/events-example/hcheck", link.Routes.Single().Url);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10_001)]
+    public async Task Redrive_WithALimitOutOfRange_Gets400AndChangesNothing(int limit)
+    {
+        await LinkListenerAsync("""{"h":{"keys":["k"],"delivery":{"retries":0}}}""");
+        var token = await LinkSenderAsync();
+        _app.Respond = (_, _) => Task.FromResult(Results.BadRequest());
+        using (await _broker.PublishAsync(token, "acme", "dev", "k", "{}"))
+        {
+        }
+
+        await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync("acme", "dev", "acme/dev/vtex.live-users/h"), s => s.Dead == 1, "dead-lettered");
+
+        using var redrive = _broker.Admin(HttpMethod.Post, "/_herald/v1/acme/dev/deadletters/redrive");
+        redrive.Content = JsonContent.Create(new RedriveRequest(null, "acme/dev/vtex.live-users/h", null, limit));
+        using var refused = await _broker.Client.SendAsync(redrive);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains($"'limit' must be from 1 to 10000; found {limit}.", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, (await _broker.SubscriptionAsync("acme", "dev", "acme/dev/vtex.live-users/h")).Dead);
     }
 }

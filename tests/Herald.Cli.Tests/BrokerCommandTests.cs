@@ -125,6 +125,37 @@ public sealed partial class BrokerCommandTests : IClassFixture<BrokerFixture>
         Assert.Contains("No apps linked", (await Cli.RunAsync("apps")).Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Redrive_BySubscription_GoesInBatchesWithProgress_AndTakesEachLetterOnce()
+    {
+        await UseFreshWorkspaceAsync();
+        await LinkUnreachableAppAsync("""
+            {"events": {"onThing": {"sender": "acme.sender", "keys": ["thing-happened"],
+              "delivery": {"retries": 0, "timeout": 2000}}}}
+            """);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(0, (await Cli.RunAsync("send", "thing-happened", "--sender", "acme.sender", "--data", "{}")).ExitCode);
+        }
+
+        await Eventually.GetAsync(
+            async () => (await Cli.RunAsync("deadletters", "list")).Out.Contains("5 dead letters in", StringComparison.Ordinal) ? "five" : null,
+            TimeSpan.FromSeconds(60),
+            "five dead letters");
+
+        // Nobody listens, so redriven letters die again while the redrive runs; each is still taken once.
+        var redrive = await Cli.RunAsync("deadletters", "redrive", "--subscription", "acme.listener/onThing", "--batch", "2");
+
+        Assert.Equal(0, redrive.ExitCode);
+        Assert.Contains("Redriving: 2 of 5 dead letters (40%)", redrive.Error, StringComparison.Ordinal);
+        Assert.Contains("Redriving: 4 of 5 dead letters (80%)", redrive.Error, StringComparison.Ordinal);
+        Assert.Contains("Redrove 5 dead letters in", redrive.Out, StringComparison.Ordinal);
+
+        var badBatch = await Cli.RunAsync("deadletters", "purge", "--subscription", "acme.listener/onThing", "--batch", "0");
+        Assert.Equal(1, badBatch.ExitCode);
+        Assert.Contains("--batch must be from 1 to 10000; found 0.", badBatch.Error, StringComparison.Ordinal);
+    }
+
     private async Task WaitDeadAsync(string eventId) =>
         await Eventually.GetAsync(
             async () =>

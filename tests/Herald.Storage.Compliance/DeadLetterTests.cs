@@ -95,6 +95,24 @@ public abstract class RedriveTests : StoreTestBase
     }
 
     [Fact]
+    public async Task RedriveWithALimit_TakesThoseDeadLongestFirst_AndTheCountSaysWhatRemains()
+    {
+        var newest = await DeadAsync("acme/dev/x.y/h", T0.AddMinutes(3));
+        var oldest = await DeadAsync("acme/dev/x.y/h", T0.AddMinutes(1));
+        var middle = await DeadAsync("acme/dev/x.y/h", T0.AddMinutes(2));
+        var all = new RedriveSelector(null, "acme/dev/x.y/h", null);
+        Assert.Equal(3, await Store.DeadLetters.CountDeadLettersAsync("acme", "dev", all with { Limit = 1 }));
+
+        Assert.Equal(2, await Store.DeadLetters.RedriveAsync("acme", "dev", all with { Limit = 2 }, T0.AddHours(1)));
+
+        Assert.Equal(1, await Store.DeadLetters.CountDeadLettersAsync("acme", "dev", all));
+        Assert.Equal(newest.DeliveryId, Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10)).DeliveryId);
+        var redriven = await LeaseAsync("acme/dev/x.y/h", now: T0.AddHours(1));
+        Assert.Equal(new[] { oldest.DeliveryId, middle.DeliveryId }.Order(), redriven.Select(d => d.DeliveryId).Order());
+        Assert.Equal(0, await Store.DeadLetters.CountDeadLettersAsync("acme", "prod", all));
+    }
+
+    [Fact]
     public async Task Redrive_NeverTouchesAnotherWorkspace()
     {
         var other = await DeadAsync("acme/prod/x.y/h", T0, workspace: "prod");

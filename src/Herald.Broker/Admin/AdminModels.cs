@@ -75,15 +75,16 @@ public sealed record DeadLettersResponse(IReadOnlyList<DeadLetterInfo> DeadLette
 
 /// <summary>
 /// Body of <c>POST /_herald/v1/{account}/{workspace}/deadletters/redrive</c>: give <see cref="Ids"/>, or a
-/// <see cref="Subscription"/>, or <see cref="Since"/> (or a subscription and a time).
+/// <see cref="Subscription"/>, or <see cref="Since"/> (or a subscription and a time). <see cref="Limit"/> (1 to
+/// 10,000) takes at most that many, those dead longest first; call again until <c>remaining</c> is 0 to go in batches.
 /// </summary>
-public sealed record RedriveRequest(IReadOnlyList<string>? Ids, string? Subscription, DateTimeOffset? Since);
+public sealed record RedriveRequest(IReadOnlyList<string>? Ids, string? Subscription, DateTimeOffset? Since, int? Limit = null);
 
-/// <summary>Answer to a redrive.</summary>
-public sealed record RedriveResponse(int Redriven);
+/// <summary>Answer to a redrive: how many were redriven, and how many dead letters still match.</summary>
+public sealed record RedriveResponse(int Redriven, long Remaining);
 
 /// <summary>Answer to <c>POST /_herald/v1/{account}/{workspace}/deadletters/purge</c> (same body as a redrive).</summary>
-public sealed record PurgeResponse(int Purged);
+public sealed record PurgeResponse(int Purged, long Remaining);
 
 /// <summary>
 /// Body of <c>POST /_herald/v1/{account}/{workspace}/apps/{vendor.name}/subscriptions/{handlerId}/replay</c>:

@@ -19,6 +19,9 @@ internal static class AdminEndpoints
     /// <summary>The most dead letters one list returns.</summary>
     public const int MaxDeadLetters = 1000;
 
+    /// <summary>The most dead letters one redrive or purge batch may take.</summary>
+    public const int MaxBatch = 10_000;
+
     public static void Map(IEndpointRouteBuilder routes)
     {
         var admin = routes.MapGroup(HeraldPaths.AdminPrefix + "/{account}/{workspace}").AddEndpointFilter(RequireAdminAsync);
@@ -135,7 +138,7 @@ internal static class AdminEndpoints
 
         var count = await store.RedriveAsync(account, workspace, selector!, timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
         dispatcher.Wake(registry.Current.AppsIn(account, workspace).SelectMany(a => a.Subscriptions).Select(s => s.Id));
-        return Results.Ok(new RedriveResponse(count));
+        return Results.Ok(new RedriveResponse(count, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
     }
 
     private static async Task<IResult> PurgeAsync(HttpContext http, string account, string workspace, IDeadLetterStore store)
@@ -146,7 +149,8 @@ internal static class AdminEndpoints
             return error;
         }
 
-        return Results.Ok(new PurgeResponse(await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+        var purged = await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
+        return Results.Ok(new PurgeResponse(purged, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
     }
 
     private static async Task<(RedriveSelector? Selector, IResult? Error)> ReadSelectorAsync(HttpContext http, string verb)
@@ -166,6 +170,11 @@ internal static class AdminEndpoints
             return (null, Problems.BadRequest($"Say which dead letters to {verb}: 'ids', a 'subscription', a 'since' time, or a subscription and a time."));
         }
 
+        if (request.Limit is < 1 or > MaxBatch)
+        {
+            return (null, Problems.BadRequest($"'limit' must be from 1 to {MaxBatch}; found {request.Limit}. Leave it out to {verb} every match at once."));
+        }
+
         var ids = new List<long>();
         foreach (var id in request.Ids ?? [])
         {
@@ -177,7 +186,7 @@ internal static class AdminEndpoints
             ids.Add(parsed);
         }
 
-        return (new RedriveSelector(ids, request.Subscription, request.Since), null);
+        return (new RedriveSelector(ids, request.Subscription, request.Since, request.Limit), null);
     }
 
     private static async Task<IResult> ReplayAsync(HttpContext http, string account, string workspace, string app, string handler, AppRegistry registry, Dispatching.Dispatcher dispatcher, TimeProvider timeProvider)

@@ -63,6 +63,9 @@ public interface IDeadLetterStore
     /// </summary>
     ValueTask<int> RedriveAsync(string account, string workspace, RedriveSelector selector, DateTimeOffset now, CancellationToken cancellationToken = default);
 
+    /// <summary>How many dead letters of one (account, workspace) match (ignoring the selector's limit).</summary>
+    ValueTask<long> CountDeadLettersAsync(string account, string workspace, RedriveSelector selector, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes matching dead letters of one (account, workspace) for good; returns how many.</summary>
     ValueTask<int> PurgeAsync(string account, string workspace, RedriveSelector selector, CancellationToken cancellationToken = default);
 }

@@ -63,8 +63,12 @@ public sealed record DeliveryCounts(long Pending, long InFlight, long Delivered,
 /// <summary>A dead letter as stored.</summary>
 public sealed record StoredDeadLetter(long DeliveryId, string SubscriptionId, HeraldEvent Event, string Reason, DateTimeOffset DeadAt, IReadOnlyList<AttemptRecord> Attempts);
 
-/// <summary>Which dead letters to redrive; at least one field is set. All set fields must match.</summary>
-public sealed record RedriveSelector(IReadOnlyList<long>? DeliveryIds, string? SubscriptionId, DateTimeOffset? DeadSince);
+/// <summary>
+/// Which dead letters to redrive or purge; at least one of the first three fields is set and all set fields must
+/// match. <paramref name="Limit"/>, when set, takes at most that many, those dead longest first, so a large redrive
+/// can go in short batches (a letter that dies again moves to the back).
+/// </summary>
+public sealed record RedriveSelector(IReadOnlyList<long>? DeliveryIds, string? SubscriptionId, DateTimeOffset? DeadSince, int? Limit = null);
 
 /// <summary>The result of an append: the event id that holds (a repeat's first id) and how many deliveries it has.</summary>
 public sealed record AppendResult(Guid EventId, int Deliveries, bool Duplicate);

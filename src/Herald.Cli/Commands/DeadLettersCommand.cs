@@ -87,17 +87,39 @@ internal static class DeadLettersCommand
         return command;
     }
 
+    private const int DefaultBatch = 1000;
+    private const int MaxBatch = 10_000;
+
     private static Command CreateRedrive(CliEnvironment environment, GlobalOptions globals) =>
-        CreateSelecting(environment, globals, "redrive", "Put dead letters back in their queues to be delivered again, with a fresh attempt count.", "Redrove",
-            async (broker, request, cancellationToken) => (await broker.RedriveAsync(request, cancellationToken).ConfigureAwait(false)).Redriven);
+        CreateSelecting(environment, globals, "redrive", "Put dead letters back in their queues to be delivered again, with a fresh attempt count.", "Redrove", "Redriving",
+            async (broker, request, cancellationToken) =>
+            {
+                var answer = await broker.RedriveAsync(request, cancellationToken).ConfigureAwait(false);
+                return (answer.Redriven, answer.Remaining);
+            });
 
     private static Command CreatePurge(CliEnvironment environment, GlobalOptions globals) =>
-        CreateSelecting(environment, globals, "purge", "Delete dead letters for good (they are not delivered).", "Purged",
-            async (broker, request, cancellationToken) => (await broker.PurgeAsync(request, cancellationToken).ConfigureAwait(false)).Purged);
+        CreateSelecting(environment, globals, "purge", "Delete dead letters for good (they are not delivered).", "Purged", "Purging",
+            async (broker, request, cancellationToken) =>
+            {
+                var answer = await broker.PurgeAsync(request, cancellationToken).ConfigureAwait(false);
+                return (answer.Purged, answer.Remaining);
+            });
 
-    /// <summary>A subcommand that acts on the dead letters its selectors (--id, --subscription, --since) pick.</summary>
-    private static Command CreateSelecting(CliEnvironment environment, GlobalOptions globals, string verb, string description, string done, Func<BrokerClient, RedriveRequest, CancellationToken, Task<int>> act)
+    /// <summary>
+    /// A subcommand that acts on the dead letters its selectors (--id, --subscription, --since) pick. A selection by
+    /// subscription or time goes in batches (--batch), with a progress line on stderr after each, so a large
+    /// redrive shows how far it is and never holds the store for long.
+    /// </summary>
+    private static Command CreateSelecting(CliEnvironment environment, GlobalOptions globals, string verb, string description, string done, string doing,
+        Func<BrokerClient, RedriveRequest, CancellationToken, Task<(int Count, long Remaining)>> act)
     {
+        var batchSize = new Option<int>("--batch")
+        {
+            Description = $"How many dead letters to {verb} per call to the broker when selecting by subscription or time (1 to {MaxBatch}).",
+            DefaultValueFactory = _ => DefaultBatch,
+            HelpName = "N",
+        };
         var ids = new Option<string[]>("--id") { Description = $"A dead letter to {verb} (repeat for more).", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.ZeroOrMore };
         var subscription = new Option<string>("--subscription") { Description = $"{char.ToUpperInvariant(verb[0])}{verb[1..]} this subscription's dead letters: vendor.name/handlerId.", HelpName = "SUBSCRIPTION" };
         var since = new Option<string>("--since")
@@ -105,7 +127,7 @@ internal static class DeadLettersCommand
             Description = $"{char.ToUpperInvariant(verb[0])}{verb[1..]} dead letters since this time: ISO-8601 (2025-01-31T12:00:00Z) or an age (30m, 2h, 1d).",
             HelpName = "TIME",
         };
-        var command = new Command(verb, description + " Give at least one selector.") { ids, subscription, since };
+        var command = new Command(verb, description + " Give at least one selector.") { ids, subscription, since, batchSize };
         CommandRunner.SetAction(command, environment, async (parse, cancellationToken) =>
         {
             var idList = parse.GetValue(ids) is { Length: > 0 } given ? given : null;
@@ -118,6 +140,12 @@ internal static class DeadLettersCommand
                     ?? throw new CliException($"--since '{sinceText}' is not a time: give ISO-8601 such as 2025-01-31T12:00:00Z, or an age such as 30m, 2h or 1d.");
             }
 
+            var batch = parse.GetValue(batchSize);
+            if (batch is < 1 or > MaxBatch)
+            {
+                throw new CliException($"--batch must be from 1 to {MaxBatch}; found {batch}.");
+            }
+
             if (idList is null && sub is null && sinceTime is null)
             {
                 throw new CliException($"Say which dead letters to {verb}: --id ID (repeatable), --subscription ID and/or --since TIME. See them with 'herald deadletters list'.");
@@ -126,7 +154,25 @@ internal static class DeadLettersCommand
             var target = globals.Target(parse, environment);
             var subscriptionId = sub is null ? null : SubscriptionName.Id(sub, target.Account, target.Workspace);
             using var broker = new BrokerClient(target);
-            var count = await act(broker, new RedriveRequest(idList, subscriptionId, sinceTime), cancellationToken).ConfigureAwait(false);
+            var request = new RedriveRequest(idList, subscriptionId, sinceTime, idList is null ? batch : null);
+            long count = 0;
+            long total = 0;
+            while (true)
+            {
+                var (taken, remaining) = await act(broker, request, cancellationToken).ConfigureAwait(false);
+                total = total == 0 ? taken + remaining : total;
+                count += taken;
+                if (request.Limit is null || taken == 0 || remaining == 0 || count >= total)
+                {
+                    break;
+                }
+
+                // The broker takes the letters dead longest first; one redriven here that dies again while this runs
+                // goes to the back, so stopping at the first call's total takes each letter once.
+                request = request with { Limit = (int)Math.Min(batch, total - count) };
+                environment.Error.WriteLine($"{doing}: {count.ToString("N0", CultureInfo.InvariantCulture)} of {total.ToString("N0", CultureInfo.InvariantCulture)} dead letters ({(100 * count / total).ToString(CultureInfo.InvariantCulture)}%)");
+            }
+
             environment.Out.WriteLine($"{done} {count.ToString(CultureInfo.InvariantCulture)} dead {(count == 1 ? "letter" : "letters")} in {broker.Account}/{broker.Workspace}.");
             return ExitCodes.Ok;
         });
