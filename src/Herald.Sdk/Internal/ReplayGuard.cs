@@ -1,36 +1,67 @@
-using System.Collections.Concurrent;
-
 namespace Herald.Sdk.Internal;
 
 /// <summary>
 /// Remembers the deliveries (event id and per-attempt request id, both signed) this app has accepted while their
 /// timestamps can still pass the signature check, so that a captured delivery sent again is refused.
 /// </summary>
+/// <remarks>
+/// Accepted deliveries are kept in one-minute buckets by the time they may be forgotten; a whole bucket is dropped
+/// once that time has passed. Each check costs a few hash lookups whatever the traffic, and the memory held is the
+/// deliveries of the last <see cref="Memory"/> plus a minute.
+/// </remarks>
 internal sealed class ReplayGuard(TimeProvider timeProvider)
 {
-    /// <summary>How many accepted deliveries may be remembered before expired ones are swept.</summary>
-    private const int SweepAbove = 10_000;
-
     /// <summary>How long an accepted delivery is remembered: twice the timestamp tolerance, which covers both directions of clock skew.</summary>
-    private static readonly TimeSpan Memory = 2 * Herald.Protocol.WebhookSignature.Tolerance;
+    internal static readonly TimeSpan Memory = 2 * Herald.Protocol.WebhookSignature.Tolerance;
 
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private static readonly long BucketMilliseconds = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+
+    private readonly Lock _gate = new();
+    private readonly Queue<(long ForgetAfter, HashSet<string> Keys)> _buckets = new();
+    private (long ForgetAfter, HashSet<string> Keys) _newest = (long.MinValue, []);
+
+    /// <summary>How many accepted deliveries are remembered now.</summary>
+    internal int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _buckets.Sum(b => b.Keys.Count);
+            }
+        }
+    }
 
     /// <summary>Records a delivery; returns false when it was seen before (a replay).</summary>
     public bool TryAccept(string eventId, string requestId)
     {
+        var key = eventId + "/" + requestId;
         var now = timeProvider.GetUtcNow();
-        if (_seen.Count > SweepAbove)
+        var currentBucket = now.ToUnixTimeMilliseconds() / BucketMilliseconds;
+        lock (_gate)
         {
-            foreach (var (key, until) in _seen)
+            while (_buckets.TryPeek(out var oldest) && oldest.ForgetAfter < currentBucket)
             {
-                if (until <= now)
+                _buckets.Dequeue();
+            }
+
+            foreach (var (_, keys) in _buckets)
+            {
+                if (keys.Contains(key))
                 {
-                    _seen.TryRemove(key, out _);
+                    return false;
                 }
             }
-        }
 
-        return _seen.TryAdd(eventId + "/" + requestId, now + Memory);
+            // Rounded up to the bucket's end, so nothing is forgotten early; a clock that steps back keeps the newest bucket.
+            var forgetAfter = (now + Memory).ToUnixTimeMilliseconds() / BucketMilliseconds;
+            if (_buckets.Count == 0 || forgetAfter > _newest.ForgetAfter)
+            {
+                _newest = (forgetAfter, new HashSet<string>(StringComparer.Ordinal));
+                _buckets.Enqueue(_newest);
+            }
+
+            return _newest.Keys.Add(key);
+        }
     }
 }
