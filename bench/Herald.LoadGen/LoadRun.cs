@@ -24,7 +24,7 @@ internal sealed record LoadOptions(int Events, int Subscribers, int Concurrency,
 
 internal static class LoadRun
 {
-    private const string Account = "load";
+    internal const string Account = "load";
 
     public static async Task<int> RunAsync(LoadOptions options, TextWriter output, CancellationToken cancellationToken)
     {
@@ -66,7 +66,7 @@ internal static class LoadRun
             for (var i = 0; i < options.Subscribers; i++)
             {
                 var subscriber = i;
-                apps.Add(await StartSubscriberAsync(http, adminToken!, brokerUrl!, workspace, $"subscriber{i}", options.DeliveryConcurrency, context =>
+                apps.Add(await StartSubscriberAsync(http, adminToken!, brokerUrl!, workspace, $"subscriber{i}", new { concurrency = options.DeliveryConcurrency }, context =>
                 {
                     received.TryAdd((subscriber, context.EventId), (DateTimeOffset.UtcNow - context.Time!.Value).TotalMilliseconds);
                     return Task.CompletedTask;
@@ -144,20 +144,20 @@ internal static class LoadRun
         }
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    internal static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>
     /// A subscriber app built with Herald's SDK, in this process: an app folder with its manifest.json and
     /// dotnet/service.json, linked through the admin API, then started with the credentials the link returned.
     /// </summary>
-    private static async Task<WebApplication> StartSubscriberAsync(HttpClient http, string adminToken, string brokerUrl, string workspace, string name, int deliveryConcurrency, Func<EventContext, Task> handler, string tempApps, CancellationToken ct)
+    internal static async Task<WebApplication> StartSubscriberAsync(HttpClient http, string adminToken, string brokerUrl, string workspace, string name, object delivery, Func<EventContext, Task> handler, string tempApps, CancellationToken ct)
     {
         var root = Path.Combine(tempApps, name);
         Directory.CreateDirectory(Path.Combine(root, "dotnet"));
         var manifest = JsonSerializer.Serialize(new { vendor = "load", name, version = "1.0.0", builders = new Dictionary<string, string> { ["dotnet"] = "1.x" } });
         var service = JsonSerializer.Serialize(new
         {
-            events = new { onLoad = new { sender = "load.publisher", keys = new[] { "load-event" }, delivery = new { concurrency = deliveryConcurrency } } },
+            events = new { onLoad = new { sender = "load.publisher", keys = new[] { "load-event" }, delivery } },
         });
         await File.WriteAllTextAsync(Path.Combine(root, "manifest.json"), manifest, ct);
         await File.WriteAllTextAsync(Path.Combine(root, "dotnet", "service.json"), service, ct);
@@ -193,7 +193,7 @@ internal static class LoadRun
     private static string Address(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    private static async Task<LinkResponse> LinkAsync(HttpClient http, string adminToken, string workspace, string sender, string service, string endpoint, CancellationToken ct)
+    internal static async Task<LinkResponse> LinkAsync(HttpClient http, string adminToken, string workspace, string sender, string service, string endpoint, CancellationToken ct)
     {
         var parts = sender.Split('.');
         using var request = new HttpRequestMessage(HttpMethod.Put, $"/_herald/v1/{Account}/{workspace}/apps/{sender}")

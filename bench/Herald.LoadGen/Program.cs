@@ -1,6 +1,7 @@
 // The end-to-end load generator: publishes N events over HTTP to a broker with M subscriber apps (built with
 // Herald's SDK, in this process) and prints events/s and publish→handler latency percentiles. With no --broker it
 // starts its own broker (SQLite store in a temp folder) in this process. Every run is bounded: it stops after N events or --timeout, whichever comes first.
+// The 'soak' subcommand (SoakCommand.cs) runs a fixed-rate soak with failing handlers against 'herald up' in its own process.
 using System.CommandLine;
 using Herald.LoadGen;
 
@@ -13,6 +14,7 @@ var adminToken = new Option<string?>("--admin-token") { Description = "The runni
 var data = new Option<string?>("--data") { Description = "The running broker's data folder, to read admin.token." };
 var timeout = new Option<int>("--timeout") { Description = "Give up after this many seconds.", DefaultValueFactory = _ => 600 };
 var root = new RootCommand("Herald end-to-end load generator") { events, subscribers, concurrency, deliveryConcurrency, broker, adminToken, data, timeout };
+root.Subcommands.Add(SoakCommand.Create());
 root.SetAction(async (parse, cancellationToken) =>
 {
     var options = new LoadOptions(
