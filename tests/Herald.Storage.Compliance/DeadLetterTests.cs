@@ -55,6 +55,21 @@ public abstract class DeadLetterTests : StoreTestBase
         Assert.Equal(2, count);
         Assert.Equal(new DeliveryCounts(0, 0, 1, 2), (await Store.Events.CountAsync(["s1"]))["s1"]);
     }
+
+    [Fact]
+    public async Task Purge_DeletesOnlyMatchingDeadLettersOfItsWorkspace()
+    {
+        var dead = await FinishAsync(Event(), "acme/dev/x.y/h", dead: true);
+        await FinishAsync(Event(), "acme/dev/x.y/g", dead: true);
+        await FinishAsync(Event(workspace: "prod"), "acme/prod/x.y/h", dead: true);
+
+        Assert.Equal(0, await Store.DeadLetters.PurgeAsync("acme", "prod", new RedriveSelector([dead.DeliveryId], null, null)));
+        Assert.Equal(1, await Store.DeadLetters.PurgeAsync("acme", "dev", new RedriveSelector(null, "acme/dev/x.y/h", null)));
+
+        var left = await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10);
+        Assert.Equal("acme/dev/x.y/g", Assert.Single(left).SubscriptionId);
+        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "prod", null, 10));
+    }
 }
 
 /// <summary>Redrive: matching dead letters become pending again with a fresh attempt count.</summary>

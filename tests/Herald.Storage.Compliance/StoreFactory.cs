@@ -73,4 +73,13 @@ public abstract class StoreTestBase : IAsyncLifetime
 
     protected async Task<IReadOnlyList<LeasedDelivery>> LeaseAsync(string subscription, int max = 10, DateTimeOffset? now = null) =>
         await Store.Events.LeaseAsync(subscription, max, now ?? T0, (now ?? T0).AddMinutes(1));
+
+    /// <summary>Appends an event for one subscription and delivers it (or dead-letters it) at the event's time.</summary>
+    protected async Task<LeasedDelivery> FinishAsync(HeraldEvent evt, string subscription, bool dead = false)
+    {
+        await Store.Events.AppendAsync(evt, [subscription], null, T0);
+        var leased = Assert.Single(await LeaseAsync(subscription, max: 1, now: evt.Time));
+        await Store.Events.RecordOutcomesAsync([dead ? Dead(leased, evt.Time) : Delivered(leased, evt.Time)]);
+        return leased;
+    }
 }

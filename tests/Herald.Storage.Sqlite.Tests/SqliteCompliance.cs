@@ -59,7 +59,12 @@ public sealed class SqliteRecoveryTests : RecoveryTests
     protected override IStoreFactory CreateFactory() => new SqliteStoreFactory();
 }
 
-public sealed class SqliteRetentionTests : RetentionTests
+public sealed class SqliteReplayTests : ReplayTests
+{
+    protected override IStoreFactory CreateFactory() => new SqliteStoreFactory();
+}
+
+public sealed class SqlitePruningTests : PruningTests
 {
     protected override IStoreFactory CreateFactory() => new SqliteStoreFactory();
 }

@@ -2,17 +2,9 @@ using Herald.Broker.Storage;
 
 namespace Herald.Storage.Compliance;
 
-/// <summary>Replay, purge and pruning: what is past retention goes; what is not finished never does.</summary>
-public abstract class RetentionTests : StoreTestBase
+/// <summary>Replay: a subscription's delivered and dead deliveries since a time become pending again.</summary>
+public abstract class ReplayTests : StoreTestBase
 {
-    private async Task<LeasedDelivery> FinishAsync(HeraldEvent evt, string subscription, bool dead = false)
-    {
-        await Store.Events.AppendAsync(evt, [subscription], null, T0);
-        var leased = Assert.Single(await LeaseAsync(subscription, max: 1, now: evt.Time));
-        await Store.Events.RecordOutcomesAsync([dead ? Dead(leased, evt.Time) : Delivered(leased, evt.Time)]);
-        return leased;
-    }
-
     [Fact]
     public async Task Replay_MakesDeliveredAndDeadDeliveriesSinceTheTimePendingAgain_WithAFreshAttemptCount()
     {
@@ -29,22 +21,11 @@ public abstract class RetentionTests : StoreTestBase
         Assert.All(leased, l => Assert.Equal(1, l.Attempt));
         Assert.Equal(new DeliveryCounts(0, 0, 1, 0), (await Store.Events.CountAsync(["other"]))["other"]);
     }
+}
 
-    [Fact]
-    public async Task Purge_DeletesOnlyMatchingDeadLettersOfItsWorkspace()
-    {
-        var dead = await FinishAsync(Event(), "acme/dev/x.y/h", dead: true);
-        await FinishAsync(Event(), "acme/dev/x.y/g", dead: true);
-        await FinishAsync(Event(workspace: "prod"), "acme/prod/x.y/h", dead: true);
-
-        Assert.Equal(0, await Store.DeadLetters.PurgeAsync("acme", "prod", new RedriveSelector([dead.DeliveryId], null, null)));
-        Assert.Equal(1, await Store.DeadLetters.PurgeAsync("acme", "dev", new RedriveSelector(null, "acme/dev/x.y/h", null)));
-
-        var left = await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10);
-        Assert.Equal("acme/dev/x.y/g", Assert.Single(left).SubscriptionId);
-        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "prod", null, 10));
-    }
-
+/// <summary>Pruning: what is past retention goes; what is not finished never does.</summary>
+public abstract class PruningTests : StoreTestBase
+{
     [Fact]
     public async Task Prune_DeletesOnlyFullyDeliveredEventsOlderThanRetention_InBatches()
     {
