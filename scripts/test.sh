@@ -11,7 +11,8 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-results="$(pwd)/artifacts/test-results"
+# trx files go under tests/ (ignored by git), one per test project.
+results="$(pwd)/tests/TestResults"
 rm -rf "$results"
 mkdir -p "$results"
 

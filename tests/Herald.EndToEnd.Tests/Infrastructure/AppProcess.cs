@@ -76,30 +76,33 @@ public sealed class AppProcess : IAsyncDisposable
     private async Task WaitReadyAsync()
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        bool ready;
+        try
         {
-            try
+            ready = await Eventually.ReturnsAsync(
+            async () =>
             {
-                using var response = await client.GetAsync(new Uri(Endpoint, "/_herald/ready"));
-                if (response.IsSuccessStatusCode)
+                try
                 {
-                    return;
+                    using var response = await client.GetAsync(new Uri(Endpoint, "/_herald/ready"));
+                    return response.IsSuccessStatusCode;
                 }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+            },
+            isReady => isReady || Process.HasExited,
+            $"{Process.Name} to answer /_herald/ready");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}. Output:{Environment.NewLine}{Process.Output}", ex);
+        }
 
-            if (Process.HasExited || DateTime.UtcNow > until)
-            {
-                throw new InvalidOperationException($"{Process.Name} did not become ready. Output:{Environment.NewLine}{Process.Output}");
-            }
-
-            await Task.Delay(50);
+        if (!ready)
+        {
+            throw new InvalidOperationException($"{Process.Name} exited before it was ready. Output:{Environment.NewLine}{Process.Output}");
         }
     }
 
@@ -149,12 +152,15 @@ public sealed class AppProcess : IAsyncDisposable
     }
 }
 
-/// <summary>Polls a condition until it holds or a deadline passes.</summary>
+/// <summary>Polls a condition, on a 50 ms period, until it holds or a deadline passes.</summary>
 public static class Eventually
 {
+    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(50);
+
     public static async Task<T> ReturnsAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, string what, TimeSpan? deadline = null)
     {
         var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(60));
+        using var timer = new PeriodicTimer(Period);
         while (true)
         {
             var last = await probe();
@@ -168,7 +174,7 @@ public static class Eventually
                 throw new TimeoutException($"Timed out waiting for {what}; last value: {JsonSerializer.Serialize(last)}");
             }
 
-            await Task.Delay(50);
+            await timer.WaitForNextTickAsync();
         }
     }
 

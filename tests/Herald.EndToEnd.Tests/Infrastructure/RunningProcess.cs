@@ -12,6 +12,7 @@ public sealed partial class RunningProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly SemaphoreSlim _lineArrived = new(0);
 
     private RunningProcess(Process process, string name)
     {
@@ -53,12 +54,15 @@ public sealed partial class RunningProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var running = new RunningProcess(process, name);
+        process.Exited += (_, _) => running._lineArrived.Release();
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
                 running._lines.Enqueue(e.Data);
             }
+
+            running._lineArrived.Release(); // a line, or the end of the stream
         };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -66,6 +70,8 @@ public sealed partial class RunningProcess : IAsyncDisposable
             {
                 running._lines.Enqueue(e.Data);
             }
+
+            running._lineArrived.Release(); // a line, or the end of the stream
         };
         process.Start();
         process.BeginOutputReadLine();
@@ -73,31 +79,33 @@ public sealed partial class RunningProcess : IAsyncDisposable
         return running;
     }
 
-    /// <summary>Waits for a line containing <paramref name="text"/>; returns it.</summary>
+    /// <summary>Waits for a line containing <paramref name="text"/>; returns it. Wakes on each line the process prints.</summary>
     public async Task<string> WaitForLineAsync(string text, TimeSpan? deadline = null)
     {
-        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(deadline ?? TimeSpan.FromSeconds(60));
         while (true)
         {
-            var line = _lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-            if (line is not null)
+            if (_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
             {
                 return line;
             }
 
-            if (_process.HasExited && !_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            if (_process.HasExited)
             {
-                await Task.Delay(50);
-                line = _lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
-                return line ?? throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}) before printing '{text}'. Output:{Environment.NewLine}{Output}");
+                // Without a timeout, WaitForExit also waits until the output has been read to its end.
+                await _process.WaitForExitAsync(CancellationToken.None);
+                return _lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal))
+                    ?? throw new InvalidOperationException($"{Name} exited ({_process.ExitCode}) before printing '{text}'. Output:{Environment.NewLine}{Output}");
             }
 
-            if (DateTime.UtcNow > until)
+            try
+            {
+                await _lineArrived.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
             {
                 throw new TimeoutException($"{Name} did not print '{text}' in time. Output:{Environment.NewLine}{Output}");
             }
-
-            await Task.Delay(25);
         }
     }
 
