@@ -3,10 +3,10 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Herald.Broker.Publishing;
 using Herald.Broker.Registry;
-using Herald.Broker.Storage;
 using Herald.Delivery;
 using Herald.Manifests;
 using Herald.Protocol;
+using Herald.Storage;
 
 namespace Herald.Benchmarks;
 

@@ -12,14 +12,26 @@ public sealed class BrokerOptions
     /// <summary>The largest publish body accepted, in bytes. <value>1048576 (1 MiB)</value></summary>
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>How long a publish's <c>Idempotency-Key</c> is remembered. <value>10 minutes</value></summary>
-    public TimeSpan DedupeWindow { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How long a delivery is leased to an attempt; while the attempt runs the lease is extended every third of this.
+    /// A broker that dies mid-attempt gives its deliveries back after at most this long. <value>30 seconds</value>
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a leased delivery stays leased before another dispatcher may take it. <value>the attempt's timeout + 30 s</value></summary>
-    public TimeSpan LeaseSlack { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>How often the dispatcher looks for due deliveries when nothing wakes it. <value>1 second</value></summary>
+    /// <summary>
+    /// The longest a subscription's worker waits on its queue before asking again, and how long a failing loop waits
+    /// before it goes on. Queues wake their worker themselves when a delivery becomes due. <value>1 second</value>
+    /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many finished attempts of one subscription may wait for their settlement to be written; leasing pauses
+    /// while that many wait. <value>1024</value>
+    /// </summary>
+    public int SettlementQueueCapacity { get; set; } = 1024;
+
+    /// <summary>The most settlements of one subscription written in one batch. <value>256</value></summary>
+    public int SettlementBatch { get; set; } = 256;
 
     /// <summary>How long a graceful shutdown waits for attempts in flight. <value>10 seconds</value></summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
@@ -67,9 +79,14 @@ public sealed class BrokerOptions
             errors.Add($"MaxBodyBytes must be from 1024 to 67108864; found {MaxBodyBytes}.");
         }
 
-        if (DedupeWindow < TimeSpan.Zero)
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
         {
-            errors.Add($"DedupeWindow must not be negative; found {DedupeWindow}.");
+            errors.Add($"LeaseDuration must be at least 1 second; found {LeaseDuration}.");
+        }
+
+        if (SettlementQueueCapacity < 1 || SettlementBatch < 1)
+        {
+            errors.Add($"SettlementQueueCapacity and SettlementBatch must be at least 1; found {SettlementQueueCapacity} and {SettlementBatch}.");
         }
 
         if (PublishPermitsPerSecond < 1 || PublishBurst < 1)

@@ -7,7 +7,7 @@ using Herald.Broker.Internal;
 using Herald.Broker.Publishing;
 using Herald.Broker.Registry;
 using Herald.Broker.Security;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -39,7 +39,13 @@ public static class HeraldBroker
             throw new ArgumentException(problems, nameof(options));
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        // The content root is the broker's own folder, and configuration files are not watched: watching the working
+        // folder (often one holding the data folder) costs a wake-up for every write to the store's files.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.WebHost.UseUrls(options.Url);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes * 2, 64L * 1024 * 1024));
         builder.Logging.AddSimpleConsole(console =>
@@ -65,12 +71,12 @@ public static class HeraldBroker
         services.AddSingleton<Broadcast<ActivityInfo>>();
         services.AddSingleton<DeliveryClient>();
         services.AddSingleton<OutcomeClassifier>();
-        services.AddSingleton<OutcomeWriter>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<PublishService>();
         services.AddSingleton<PublishRateLimiter>();
         services.AddHostedService<BrokerStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddHostedService<RegistryWatcher>();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(20));
         services.AddSingleton<IHostedService>(sp => sp.GetService<IRetentionStore>() is { } retention
             ? ActivatorUtilities.CreateInstance<Pruner>(sp, retention)
@@ -117,10 +123,18 @@ public static class HeraldBroker
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (IEventStore store, CancellationToken cancellationToken) =>
-            await store.PingAsync(cancellationToken).ConfigureAwait(false)
+        app.MapGet("/readyz", async (IEventStore store, Dispatcher dispatcher, CancellationToken cancellationToken) =>
+        {
+            if (!await store.PingAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return Problems.Unavailable("The broker's store does not answer.");
+            }
+
+            var stopped = dispatcher.StoppedWorkers();
+            return stopped.Count == 0
                 ? Results.Text("ready")
-                : Problems.Unavailable("The broker's store does not answer."));
+                : Problems.Unavailable($"Delivery has stopped for {string.Join(", ", stopped)}; the broker's log says why. Restart the broker.");
+        });
         PublishEndpoints.Map(app);
         StreamEndpoints.Map(app);
         AdminEndpoints.Map(app);

@@ -1,109 +1,250 @@
-using Herald.Broker.Storage;
+using Herald.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 
 namespace Herald.Storage.Sqlite;
 
 public sealed partial class SqliteEventStore
 {
+    private const string EventColumns = "e.id, e.account, e.workspace, e.sender, e.key, e.subject, e.body, e.time, e.traceparent";
+
     /// <inheritdoc/>
-    public ValueTask<AppendResult> AppendAsync(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, DateTimeOffset idempotencyExpiresAt, CancellationToken cancellationToken = default)
+    public async ValueTask<AppendResult> AppendAsync(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evt);
         ArgumentNullException.ThrowIfNull(subscriptionIds);
-        return WriteAsync((c, t) => Append(c, t, evt, subscriptionIds, idempotencyKey, idempotencyExpiresAt), cancellationToken);
+        var (result, deliveryIds) = await WriteAsync((c, t) => Append(t, evt, subscriptionIds, idempotencyKey), cancellationToken).ConfigureAwait(false);
+        if (!result.Duplicate)
+        {
+            for (var i = 0; i < deliveryIds.Length; i++)
+            {
+                if (_queues.TryGetValue(subscriptionIds[i], out var queue))
+                {
+                    queue.Offer(deliveryIds[i], evt);
+                }
+            }
+        }
+
+        return result;
     }
 
-    private static AppendResult Append(SqliteConnection c, SqliteTransaction t, HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, DateTimeOffset idempotencyExpiresAt)
+    private (AppendResult Result, long[] DeliveryIds) Append(SqliteTransaction t, HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey)
     {
-        var now = ToUnixMs(evt.Time);
+        var now = NowMs;
         if (idempotencyKey is not null)
         {
-            using var find = Command(c, t, "SELECT event_id, deliveries FROM idempotency WHERE account = $a AND workspace = $w AND sender = $s AND key = $k AND expires_at > $now",
-                ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", idempotencyKey), ("$now", now));
+            var find = Writer.Statement(t, "SELECT event_id, deliveries FROM idempotency WHERE account = $a AND workspace = $w AND sender = $s AND key = $k AND expires_at > $now");
+            Bind(find, ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", idempotencyKey), ("$now", now));
             using var reader = find.ExecuteReader();
             if (reader.Read())
             {
-                return new AppendResult(Guid.Parse(reader.GetString(0)), reader.GetInt32(1), Duplicate: true);
+                return (new AppendResult(Guid.Parse(reader.GetString(0)), reader.GetInt32(1), Duplicate: true), []);
             }
         }
 
-        using (var insert = Command(c, t, "INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent) VALUES ($id, $a, $w, $s, $k, $subj, $body, $time, $tp)",
-            ("$id", evt.Id.ToString()), ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", evt.Key), ("$subj", evt.Subject),
-            ("$body", evt.Body.ToArray()), ("$time", now), ("$tp", evt.TraceParent)))
-        {
-            insert.ExecuteNonQuery();
-        }
+        var id = evt.Id.ToString();
+        var insert = Writer.Statement(t, "INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent) VALUES ($id, $a, $w, $s, $k, $subj, $body, $time, $tp) RETURNING seq");
+        Bind(insert, ("$id", id), ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", evt.Key), ("$subj", evt.Subject),
+            ("$body", evt.Body.ToArray()), ("$time", ToUnixMs(evt.Time)), ("$tp", evt.TraceParent));
+        var seq = (long)insert.ExecuteScalar()!;
 
+        var deliveryIds = new long[subscriptionIds.Count];
         if (subscriptionIds.Count > 0)
         {
-            using var delivery = Command(c, t, "INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES ((SELECT seq FROM events WHERE id = $id), $sub, 0, 0, $due)");
-            var subscription = delivery.Parameters.Add("$sub", SqliteType.Text);
-            delivery.Parameters.AddWithValue("$id", evt.Id.ToString());
+            var delivery = Writer.Statement(t, "INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES ($seq, $sub, 0, 0, $due) RETURNING id");
+            delivery.Parameters.AddWithValue("$seq", seq);
             delivery.Parameters.AddWithValue("$due", now);
-            foreach (var subscriptionId in subscriptionIds)
+            var subscription = delivery.Parameters.Add("$sub", SqliteType.Text);
+            for (var i = 0; i < subscriptionIds.Count; i++)
             {
-                subscription.Value = subscriptionId;
-                delivery.ExecuteNonQuery();
+                subscription.Value = subscriptionIds[i];
+                deliveryIds[i] = (long)delivery.ExecuteScalar()!;
             }
         }
 
         if (idempotencyKey is not null)
         {
-            Execute(c, t, "INSERT OR REPLACE INTO idempotency (account, workspace, sender, key, event_id, deliveries, expires_at) VALUES ($a, $w, $s, $k, $id, $n, $exp)",
-                ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", idempotencyKey), ("$id", evt.Id.ToString()),
-                ("$n", subscriptionIds.Count), ("$exp", ToUnixMs(idempotencyExpiresAt)));
+            var remember = Writer.Statement(t, "INSERT OR REPLACE INTO idempotency (account, workspace, sender, key, event_id, deliveries, expires_at) VALUES ($a, $w, $s, $k, $id, $n, $exp)");
+            Bind(remember, ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", idempotencyKey), ("$id", id),
+                ("$n", subscriptionIds.Count), ("$exp", now + (long)_options.DedupeWindow.TotalMilliseconds));
+            remember.ExecuteNonQuery();
         }
 
-        return new AppendResult(evt.Id, subscriptionIds.Count, Duplicate: false);
+        return (new AppendResult(evt.Id, subscriptionIds.Count, Duplicate: false), deliveryIds);
     }
 
     /// <inheritdoc/>
-    public ValueTask<IReadOnlyList<LeasedDelivery>> LeaseAsync(string subscriptionId, int max, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    public ValueTask<IDeliveryQueue> OpenQueueAsync(string subscriptionId, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        return WriteAsync<IReadOnlyList<LeasedDelivery>>((c, t) =>
+        ArgumentException.ThrowIfNullOrEmpty(subscriptionId);
+        _ = Writer;
+        var queue = new SqliteDeliveryQueue(this, subscriptionId);
+        if (_queues.TryRemove(subscriptionId, out var previous))
         {
-            using var command = Command(c, t, """
-                UPDATE deliveries SET state = 1, attempts = attempts + 1, due_at = $until
-                WHERE id IN (SELECT id FROM deliveries WHERE subscription_id = $sub AND state IN (0, 1) AND due_at <= $now ORDER BY due_at, id LIMIT $max)
-                RETURNING id, event_seq, attempts
-                """,
-                ("$sub", subscriptionId), ("$now", ToUnixMs(now)), ("$until", ToUnixMs(leaseUntil)), ("$max", max));
-            var leased = new List<(long Id, long Seq, int Attempt)>();
-            using (var reader = command.ExecuteReader())
+            previous.Close();
+        }
+
+        _queues[subscriptionId] = queue;
+        return ValueTask.FromResult<IDeliveryQueue>(queue);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The SQLite store keeps nothing per subscription but its deliveries: the spec is not needed.</remarks>
+    public ValueTask SubscriptionChangedAsync(SubscriptionSpec subscription, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> SubscriptionRemovedAsync(string subscriptionId, string reason, CancellationToken cancellationToken = default)
+    {
+        var count = await WriteAsync((c, t) => Execute(c, t, "UPDATE deliveries SET state = 3, dead_reason = $reason, dead_at = $now WHERE subscription_id = $sub AND state IN (0, 1)",
+            ("$reason", reason), ("$now", NowMs), ("$sub", subscriptionId)), cancellationToken).ConfigureAwait(false);
+        if (_queues.TryGetValue(subscriptionId, out var queue))
+        {
+            queue.Forget();
+        }
+
+        return count;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyDictionary<string, DeliveryCounts>> CountAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionIds);
+        return ReadAsync<IReadOnlyDictionary<string, DeliveryCounts>>(async (connection, ct) =>
+        {
+            var counts = new Dictionary<string, DeliveryCounts>(StringComparer.Ordinal);
+            await using var command = Command(connection, null, "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = $sub GROUP BY state");
+            var sub = command.Parameters.Add("$sub", SqliteType.Text);
+            foreach (var subscriptionId in subscriptionIds)
             {
-                while (reader.Read())
+                sub.Value = subscriptionId;
+                var byState = new long[4];
+                await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
                 {
-                    leased.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2)));
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        var state = reader.GetInt32(0);
+                        if (state is >= 0 and < 4)
+                        {
+                            byState[state] = reader.GetInt64(1);
+                        }
+                    }
                 }
+
+                // Leases live in memory: a leased delivery is a pending row in the file.
+                var leased = _queues.TryGetValue(subscriptionId, out var queue) ? Math.Min(queue.LeasedCount, byState[0]) : 0;
+                counts[subscriptionId] = new DeliveryCounts(byState[0] - leased, leased, byState[2], byState[3]);
             }
 
-            if (leased.Count == 0)
-            {
-                return [];
-            }
-
-            var events = ReadEvents(c, t, leased.Select(l => l.Seq).Distinct().ToList());
-            return leased.OrderBy(l => l.Id).Select(l => new LeasedDelivery(l.Id, subscriptionId, l.Attempt, events[l.Seq])).ToList();
+            return counts;
         }, cancellationToken);
     }
 
-    private static Dictionary<long, HeraldEvent> ReadEvents(SqliteConnection c, SqliteTransaction? t, IReadOnlyList<long> sequences)
-    {
-        var events = new Dictionary<long, HeraldEvent>(sequences.Count);
-        using var command = Command(c, t, "SELECT seq, id, account, workspace, sender, key, subject, body, time, traceparent FROM events WHERE seq = $seq");
-        var seq = command.Parameters.Add("$seq", SqliteType.Integer);
-        foreach (var s in sequences)
+    /// <summary>
+    /// The earliest due time of a subscription's pending deliveries, if any (leased ones count as due at once). For
+    /// tests and diagnostics; not part of the store contract.
+    /// </summary>
+    public ValueTask<DateTimeOffset?> NextDueAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        ReadAsync<DateTimeOffset?>(async (connection, ct) =>
         {
-            seq.Value = s;
-            using var reader = command.ExecuteReader();
-            if (reader.Read())
+            await using var command = Command(connection, null, "SELECT MIN(due_at) FROM deliveries WHERE subscription_id = $sub AND state = 0", ("$sub", subscriptionId));
+            var value = await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            return value is long ms ? FromUnixMs(ms) : null;
+        }, cancellationToken);
+
+    /// <summary>Reads up to <paramref name="limit"/> pending deliveries of a subscription due now, oldest due first, and the next due time after now.</summary>
+    internal ValueTask<(List<QueuedDelivery> Due, long? NextDueMs)> ReadDueAsync(string subscriptionId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async (connection, ct) =>
+        {
+            var now = NowMs;
+            var due = new List<QueuedDelivery>();
+            await using (var command = Command(connection, null, $"""
+                SELECT d.id, d.attempts, {EventColumns}
+                FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                WHERE d.subscription_id = $sub AND d.state = 0 AND d.due_at <= $now
+                ORDER BY d.due_at, d.id LIMIT $limit
+                """, ("$sub", subscriptionId), ("$now", now), ("$limit", limit)))
+            await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
-                events[s] = ReadEvent(reader, 1);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    due.Add(new QueuedDelivery(reader.GetInt64(0), reader.GetInt32(1) + 1, ReadEvent(reader, 2)));
+                }
+            }
+
+            await using var next = Command(connection, null, "SELECT MIN(due_at) FROM deliveries WHERE subscription_id = $sub AND state = 0 AND due_at > $now", ("$sub", subscriptionId), ("$now", now));
+            return (due, await next.ExecuteScalarAsync(ct).ConfigureAwait(false) is long ms ? ms : (long?)null);
+        }, cancellationToken);
+
+    /// <summary>Writes settlements in one transaction; returns, for each, whether it changed the delivery (it was still pending).</summary>
+    internal ValueTask<bool[]> WriteSettlementsAsync(IReadOnlyList<(long DeliveryId, Settlement Settlement)> settlements, CancellationToken cancellationToken) =>
+        WriteAsync((c, t) =>
+        {
+            var now = NowMs;
+            var applied = new bool[settlements.Count];
+            for (var i = 0; i < settlements.Count; i++)
+            {
+                var (deliveryId, settlement) = settlements[i];
+                var attempt = settlement.Attempt?.Attempt ?? settlement.Lease.Attempt;
+                var update = settlement.Kind switch
+                {
+                    SettlementKind.Delivered => Writer.Statement(t, "UPDATE deliveries SET state = 2, attempts = $n WHERE id = $id AND state = 0"),
+                    SettlementKind.Retry => Writer.Statement(t, "UPDATE deliveries SET attempts = $n, due_at = $due WHERE id = $id AND state = 0"),
+                    _ => Writer.Statement(t, "UPDATE deliveries SET state = 3, attempts = $n, dead_reason = $reason, dead_at = $now WHERE id = $id AND state = 0"),
+                };
+                update.Parameters.AddWithValue("$id", deliveryId);
+                update.Parameters.AddWithValue("$n", attempt);
+                if (settlement.Kind == SettlementKind.Retry)
+                {
+                    update.Parameters.AddWithValue("$due", now + (long)Math.Ceiling(Math.Max(0, settlement.RetryIn.TotalMilliseconds)));
+                }
+                else if (settlement.Kind == SettlementKind.Dead)
+                {
+                    update.Parameters.AddWithValue("$reason", settlement.DeadReason ?? "unknown");
+                    update.Parameters.AddWithValue("$now", now);
+                }
+
+                applied[i] = update.ExecuteNonQuery() == 1;
+
+                // Attempt records are kept for what may become a dead letter: a delivered attempt needs none.
+                if (applied[i] && settlement.Kind != SettlementKind.Delivered && settlement.Attempt is { } record)
+                {
+                    var insert = Writer.Statement(t, "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error) VALUES ($id, $n, $at, $ms, $status, $error)");
+                    Bind(insert, ("$id", deliveryId), ("$n", record.Attempt), ("$at", ToUnixMs(record.StartedAt)), ("$ms", record.Duration.TotalMilliseconds),
+                        ("$status", record.Status), ("$error", record.Error));
+                    insert.ExecuteNonQuery();
+                }
+            }
+
+            return applied;
+        }, cancellationToken);
+
+    /// <summary>Tells the open queues of <paramref name="subscriptionIds"/> that the file holds deliveries due for them.</summary>
+    private void MarkDue(IEnumerable<string> subscriptionIds)
+    {
+        foreach (var id in subscriptionIds)
+        {
+            if (_queues.TryGetValue(id, out var queue))
+            {
+                queue.MarkDirty();
             }
         }
+    }
 
-        return events;
+    internal void Closed(SqliteDeliveryQueue queue) => _queues.TryRemove(new KeyValuePair<string, SqliteDeliveryQueue>(queue.SubscriptionId, queue));
+
+    internal TimeProvider TimeProvider => _timeProvider;
+
+    internal int QueueMemoryCapacity => _options.QueueMemoryCapacity;
+
+    private static void Bind(SqliteCommand command, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
     }
 
     private static HeraldEvent ReadEvent(SqliteDataReader reader, int first) => new(
@@ -116,94 +257,4 @@ public sealed partial class SqliteEventStore
         (byte[])reader.GetValue(first + 6),
         FromUnixMs(reader.GetInt64(first + 7)),
         reader.IsDBNull(first + 8) ? null : reader.GetString(first + 8));
-
-    /// <inheritdoc/>
-    public ValueTask RecordOutcomesAsync(IReadOnlyList<DeliveryOutcome> outcomes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(outcomes);
-        if (outcomes.Count == 0)
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        return new ValueTask(WriteAsync((c, t) =>
-        {
-            using var update = Command(c, t, "UPDATE deliveries SET state = $state, due_at = COALESCE($due, due_at), dead_reason = $reason, dead_at = $deadAt WHERE id = $id");
-            var state = update.Parameters.Add("$state", SqliteType.Integer);
-            var due = update.Parameters.Add("$due", SqliteType.Integer);
-            var reason = update.Parameters.Add("$reason", SqliteType.Text);
-            var deadAt = update.Parameters.Add("$deadAt", SqliteType.Integer);
-            var id = update.Parameters.Add("$id", SqliteType.Integer);
-            using var attempt = Command(c, t, "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error) VALUES ($id, $n, $at, $ms, $status, $error)");
-            var aId = attempt.Parameters.Add("$id", SqliteType.Integer);
-            var aN = attempt.Parameters.Add("$n", SqliteType.Integer);
-            var aAt = attempt.Parameters.Add("$at", SqliteType.Integer);
-            var aMs = attempt.Parameters.Add("$ms", SqliteType.Real);
-            var aStatus = attempt.Parameters.Add("$status", SqliteType.Integer);
-            var aError = attempt.Parameters.Add("$error", SqliteType.Text);
-            foreach (var outcome in outcomes)
-            {
-                state.Value = (int)outcome.NewState;
-                due.Value = outcome.RetryAt is { } retryAt ? ToUnixMs(retryAt) : DBNull.Value;
-                reason.Value = (object?)outcome.DeadReason ?? DBNull.Value;
-                deadAt.Value = outcome.NewState == DeliveryState.Dead ? ToUnixMs(outcome.At) : DBNull.Value;
-                id.Value = outcome.DeliveryId;
-                update.ExecuteNonQuery();
-                if (outcome.Attempt is { } record)
-                {
-                    aId.Value = outcome.DeliveryId;
-                    aN.Value = record.Attempt;
-                    aAt.Value = ToUnixMs(record.StartedAt);
-                    aMs.Value = record.Duration.TotalMilliseconds;
-                    aStatus.Value = (object?)record.Status ?? DBNull.Value;
-                    aError.Value = (object?)record.Error ?? DBNull.Value;
-                    attempt.ExecuteNonQuery();
-                }
-            }
-
-            return true;
-        }, cancellationToken).AsTask());
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask<DateTimeOffset?> NextDueAsync(string subscriptionId, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT MIN(due_at) FROM deliveries WHERE subscription_id = $sub AND state IN (0, 1)", ("$sub", subscriptionId));
-        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is long ms ? FromUnixMs(ms) : null;
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask<IReadOnlyDictionary<string, DeliveryCounts>> CountAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(subscriptionIds);
-        var counts = new Dictionary<string, DeliveryCounts>(StringComparer.Ordinal);
-        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = $sub GROUP BY state");
-        var sub = command.Parameters.Add("$sub", SqliteType.Text);
-        foreach (var subscriptionId in subscriptionIds)
-        {
-            sub.Value = subscriptionId;
-            var byState = new long[4];
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var state = reader.GetInt32(0);
-                if (state is >= 0 and < 4)
-                {
-                    byState[state] = reader.GetInt64(1);
-                }
-            }
-
-            counts[subscriptionId] = new DeliveryCounts(byState[0], byState[1], byState[2], byState[3]);
-        }
-
-        return counts;
-    }
-
-    /// <inheritdoc/>
-    public ValueTask<int> DeadLetterSubscriptionAsync(string subscriptionId, string reason, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        WriteAsync((c, t) => Execute(c, t, "UPDATE deliveries SET state = 3, dead_reason = $reason, dead_at = $now WHERE subscription_id = $sub AND state IN (0, 1)",
-            ("$reason", reason), ("$now", ToUnixMs(now)), ("$sub", subscriptionId)), cancellationToken);
 }

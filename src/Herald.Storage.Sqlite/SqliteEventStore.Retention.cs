@@ -1,24 +1,27 @@
-using Herald.Broker.Storage;
-
 namespace Herald.Storage.Sqlite;
 
-public sealed partial class SqliteEventStore : IRetentionStore
+public sealed partial class SqliteEventStore
 {
     /// <inheritdoc/>
-    public ValueTask<int> ReplayAsync(string subscriptionId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        WriteAsync((c, t) =>
+    public async ValueTask<int> ReplayAsync(string subscriptionId, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var count = await WriteAsync((c, t) =>
         {
             const string Matching = "subscription_id = $sub AND state IN (2, 3) AND event_seq IN (SELECT seq FROM events WHERE time >= $since)";
-            (string, object?)[] ps = [("$sub", subscriptionId), ("$since", ToUnixMs(since)), ("$now", ToUnixMs(now))];
+            (string, object?)[] ps = [("$sub", subscriptionId), ("$since", ToUnixMs(since)), ("$now", NowMs)];
             Execute(c, t, $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {Matching})", ps);
             return Execute(c, t, $"UPDATE deliveries SET state = 0, attempts = 0, due_at = $now, dead_reason = NULL, dead_at = NULL WHERE {Matching}", ps);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        MarkDue([subscriptionId]);
+        return count;
+    }
 
     /// <inheritdoc/>
-    public ValueTask<int> PruneAsync(DateTimeOffset olderThan, DateTimeOffset now, int batch, CancellationToken cancellationToken = default) =>
+    public ValueTask<int> PruneAsync(TimeSpan retention, int batch, CancellationToken cancellationToken = default) =>
         WriteAsync((c, t) =>
         {
-            (string, object?)[] ps = [("$before", ToUnixMs(olderThan)), ("$batch", batch), ("$now", ToUnixMs(now))];
+            var now = NowMs;
+            (string, object?)[] ps = [("$before", now - (long)retention.TotalMilliseconds), ("$batch", batch), ("$now", now)];
             Execute(c, t, """
                 CREATE TEMP TABLE IF NOT EXISTS prune (seq INTEGER PRIMARY KEY);
                 DELETE FROM prune;

@@ -1,26 +1,48 @@
+using System.Collections.Concurrent;
 using System.Globalization;
-using Herald.Broker.Storage;
 using Herald.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 
 namespace Herald.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode. Writes go through one group-committing writer; reads use
-/// short-lived connections of their own. Times are kept as Unix milliseconds.
+/// The embedded store: one SQLite file in WAL mode, for one broker process. Writes go through one group-committing
+/// writer (concurrent publishes and settlements share one fsync); reads use short-lived connections of their own.
+/// Each open delivery queue keeps its leases in memory and is handed freshly committed deliveries without reading
+/// the file; the file is read only for a backlog, due retries and what a restart left behind. Times are Unix
+/// milliseconds on the injected <see cref="TimeProvider"/>.
 /// </summary>
-public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLetterStore, IAsyncDisposable
+/// <remarks>
+/// Recovery: leases live in memory, so after a crash every delivery that was not settled is simply pending again and
+/// due at once; an attempt that was under way when the broker died is made again with the same attempt number.
+/// </remarks>
+public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLetterStore, IRetentionStore, IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ConcurrentDictionary<string, SqliteDeliveryQueue> _queues = new(StringComparer.Ordinal);
     private SqliteConnection? _writeConnection;
     private GroupCommitWriter? _writer;
 
-    /// <summary>Creates a store over the file <see cref="SqliteStoreOptions.DatabasePath"/>.</summary>
+    /// <summary>Creates a store over the file <see cref="SqliteStoreOptions.DatabasePath"/>, on the system clock.</summary>
     public SqliteEventStore(SqliteStoreOptions options)
+        : this(options, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a store over the file <see cref="SqliteStoreOptions.DatabasePath"/>, keeping time on <paramref name="timeProvider"/>.</summary>
+    public SqliteEventStore(SqliteStoreOptions options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (options.Validate() is { } problems)
+        {
+            throw new ArgumentException(problems, nameof(options));
+        }
+
         _options = options;
+        _timeProvider = timeProvider;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,
@@ -60,10 +82,8 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
 
         _writer = new GroupCommitWriter(_writeConnection, _options.WriteQueueCapacity);
 
-        // A delivery left in flight by a crash is due again at once: the attempt may or may not have reached the app.
-        await WriteAsync(
-            (c, t) => Execute(c, t, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1"),
-            cancellationToken).ConfigureAwait(false);
+        // Files written before leases moved to memory may hold rows marked in flight: they are due again at once.
+        await WriteAsync((c, t) => Execute(c, t, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1"), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -85,6 +105,11 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        foreach (var queue in _queues.Values)
+        {
+            await queue.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_writer is not null)
         {
             await _writer.DisposeAsync().ConfigureAwait(false);
@@ -94,7 +119,11 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         {
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
         }
+
+        CompleteWatchers();
     }
+
+    private long NowMs => _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 
     private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken)
     {
@@ -116,10 +145,24 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
-        catch
+        catch (SqliteException ex)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
+            throw new StoreUnavailableException($"The SQLite store could not be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Runs a read on a connection of its own, turning SQLite failures into <see cref="StoreUnavailableException"/>.</summary>
+    private async ValueTask<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, ValueTask<T>> read, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await read(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StoreUnavailableException($"The SQLite store could not be read: {ex.Message}", ex);
         }
     }
 

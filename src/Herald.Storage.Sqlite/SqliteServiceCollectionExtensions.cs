@@ -1,5 +1,5 @@
-using Herald.Broker.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Herald.Storage.Sqlite;
 
@@ -11,17 +11,19 @@ public static class SqliteServiceCollectionExtensions
         services.AddHeraldSqliteStore(options => options.DatabasePath = databasePath);
 
     /// <summary>Uses the SQLite store configured by <paramref name="configure"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static IServiceCollection AddHeraldSqliteStore(this IServiceCollection services, Action<SqliteStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         var options = new SqliteStoreOptions { DatabasePath = "" };
         configure(options);
-        if (string.IsNullOrWhiteSpace(options.DatabasePath))
+        if (options.Validate() is { } problems)
         {
-            throw new ArgumentException("SqliteStoreOptions.DatabasePath must name a file, e.g. ~/.herald/data/herald.db.", nameof(configure));
+            throw new ArgumentException(problems, nameof(configure));
         }
 
         services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SqliteEventStore>();
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<IAppStore>(sp => sp.GetRequiredService<SqliteEventStore>());

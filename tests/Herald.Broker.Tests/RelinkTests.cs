@@ -20,6 +20,7 @@ public sealed class RelinkTests
         {
         }
 
+        await Eventually.TrueAsync(() => app.Requests.Count == 1, "the first attempt");
         await Eventually.ReturnsAsync(() => broker.SubscriptionAsync("acme", "dev", Subscription), s => s.Pending == 1 && s.InFlight == 0, "a pending retry");
         using (var unlink = broker.Admin(HttpMethod.Delete, "/_herald/v1/acme/dev/apps/vtex.live-users"))
         using (var unlinked = await broker.Client.SendAsync(unlink))
@@ -47,6 +48,8 @@ public sealed class RelinkTests
         {
         }
 
+        // Right after the publish the delivery is pending too: wait for the first attempt, then for its retry to be written.
+        await Eventually.TrueAsync(() => app.Requests.Count == 1, "the first attempt");
         await Eventually.ReturnsAsync(() => broker.SubscriptionAsync("acme", "dev", Subscription), s => s.Pending == 1 && s.InFlight == 0, "a pending retry");
 
         await broker.LinkAsync("acme", "dev", "vtex", "live-users", """{"events":{"kept":{"keys":["other"]}}}""", app.Endpoint);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Herald.Broker.Admin;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -99,6 +99,6 @@ public sealed class ReplayAndPruneTests
 
         await Eventually.ReturnsAsync(() => broker.SubscriptionAsync("acme", "dev", Subscription), s => s.Delivered == 0, "pruned");
         var store = broker.Services.GetRequiredService<IRetentionStore>();
-        Assert.Equal(0, await store.ReplayAsync(Subscription, DateTimeOffset.MinValue, clock.GetUtcNow()));
+        Assert.Equal(0, await store.ReplayAsync(Subscription, DateTimeOffset.MinValue));
     }
 }

@@ -1,5 +1,5 @@
 using Herald.Broker.Admin;
-using Herald.Broker.Storage;
+using Herald.Storage.Sqlite;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +29,7 @@ public sealed class RetryScheduleTests : IAsyncLifetime
     }
 
     /// <summary>The due time of the retry, once the failed attempt's outcome is written (call after the attempt arrived).</summary>
-    private async Task<DateTimeOffset> RetryDueAsync(IEventStore store, string what)
+    private async Task<DateTimeOffset> RetryDueAsync(SqliteEventStore store, string what)
     {
         await Eventually.ReturnsAsync(() => _broker.SubscriptionAsync("acme", "dev", SubscriptionId), s => s.Pending == 1 && s.InFlight == 0, what);
         return (await store.NextDueAsync(SubscriptionId))!.Value;
@@ -42,7 +42,7 @@ public sealed class RetryScheduleTests : IAsyncLifetime
             """{"events":{"h":{"keys":["k"],"delivery":{"retries":2,"timeout":1000,"exponentialTimeoutCoefficient":2,"initialBackoffDelay":10000,"exponentialBackoffCoefficient":3}}}}""",
             _app.Endpoint);
         var token = (await _broker.LinkAsync("acme", "dev", "vtex", "events-example", "{}", _app.Endpoint)).Token;
-        var store = _broker.Services.GetRequiredService<IEventStore>();
+        var store = _broker.Services.GetRequiredService<SqliteEventStore>();
         _app.Respond = async (r, ct) =>
         {
             if (r.Headers[HeraldHeaders.EventAttempt] is "1" or "2")
@@ -85,7 +85,7 @@ public sealed class RetryScheduleTests : IAsyncLifetime
             """{"events":{"h":{"keys":["k"],"delivery":{"retries":3,"initialBackoffDelay":10,"maxBackoffDelay":60000}}}}""",
             _app.Endpoint);
         var token = (await _broker.LinkAsync("acme", "dev", "vtex", "events-example", "{}", _app.Endpoint)).Token;
-        var store = _broker.Services.GetRequiredService<IEventStore>();
+        var store = _broker.Services.GetRequiredService<SqliteEventStore>();
         _app.Respond = (r, _) => Task.FromResult<IResult>(r.Headers[HeraldHeaders.EventAttempt] == "1" ? new RetryAfterResult(3600) : Results.NoContent());
 
         var published = _clock.GetUtcNow();

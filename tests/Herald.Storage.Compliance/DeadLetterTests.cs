@@ -1,172 +1,123 @@
-using Herald.Broker.Storage;
-
 namespace Herald.Storage.Compliance;
 
-/// <summary>Dead letters keep the event, the subscription, the reason and every attempt; they stay in their workspace.</summary>
+/// <summary>
+/// Dead letters keep the event, the subscription, the reason and every attempt; they are listed newest first, only in
+/// their (account, workspace), and purged for good.
+/// </summary>
 public abstract class DeadLetterTests : StoreTestBase
 {
     [Fact]
-    public async Task DeadLetter_KeepsEventReasonAndEveryAttempt()
+    public async Task DeadLetter_KeepsEventSubscriptionReasonAndEveryAttempt()
     {
-        var evt = Event();
-        await Store.Events.AppendAsync(evt, ["acme/dev/vtex.live-users/h"], null, T0);
-        var first = Assert.Single(await LeaseAsync("acme/dev/vtex.live-users/h"));
-        await Store.Events.RecordOutcomesAsync([Retry(first, T0, T0.AddSeconds(1), status: 503)]);
-        var second = Assert.Single(await LeaseAsync("acme/dev/vtex.live-users/h", now: T0.AddSeconds(1)));
-        await Store.Events.RecordOutcomesAsync([Dead(second, T0.AddSeconds(1), "retries-exhausted", 500)]);
+        var sub = await SubscribeAsync();
+        var evt = Event(body: """{ "order": 42, "ü": true }""");
+        await AppendAsync(evt, sub);
+        var first = await LeaseOneAsync(sub);
+        var failed = Retry(first, TimeSpan.Zero, status: 503);
+        await SettleAsync(failed);
+        var second = await LeaseOneAsync(sub);
+        var beforeDeath = Now();
+        var died = Dead(second, "retries-exhausted", status: 500);
+        await SettleAsync(died);
 
-        var letter = Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10));
+        var letter = Assert.Single(await DeadLettersAsync());
 
+        Assert.False(string.IsNullOrEmpty(letter.Id));
         Assert.Equal(evt.Id, letter.Event.Id);
         Assert.Equal(evt.Body.ToArray(), letter.Event.Body.ToArray());
-        Assert.Equal("acme/dev/vtex.live-users/h", letter.SubscriptionId);
+        Assert.Equal((evt.Account, evt.Workspace, evt.Sender, evt.Key, evt.Time), (letter.Event.Account, letter.Event.Workspace, letter.Event.Sender, letter.Event.Key, letter.Event.Time));
+        Assert.Equal(sub, letter.SubscriptionId);
         Assert.Equal("retries-exhausted", letter.Reason);
-        Assert.Equal(T0.AddSeconds(1), letter.DeadAt);
-        Assert.Equal([(1, 503), (2, 500)], letter.Attempts.Select(a => (a.Attempt, a.Status ?? 0)));
+        Assert.True(letter.DeadAt >= beforeDeath - TimeSpan.FromMilliseconds(100), $"Dead at {letter.DeadAt:O}, before the settlement that killed it ({beforeDeath:O}).");
+        Assert.Equal([failed.Attempt!, died.Attempt!], letter.Attempts);
+    }
+
+    [Fact]
+    public async Task DeadLetter_WithoutARecordOfItsLastAttempt_KeepsTheEarlierOnes()
+    {
+        var sub = await SubscribeAsync();
+        await AppendAsync(Event(), sub);
+        var first = await LeaseOneAsync(sub);
+        var failed = Retry(first, TimeSpan.Zero, status: 502);
+        await SettleAsync(failed);
+        var second = await LeaseOneAsync(sub);
+
+        await SettleAsync(Settlement.Dead(second, null, "event-too-old"));
+
+        var letter = Assert.Single(await DeadLettersAsync());
+        Assert.Equal("event-too-old", letter.Reason);
+        Assert.Equal([failed.Attempt!], letter.Attempts);
+    }
+
+    [Fact]
+    public async Task DeadLetters_AreListedNewestFirst_UpToTheLimit()
+    {
+        var sub = await SubscribeAsync();
+        var events = Enumerable.Range(0, 3).Select(i => Event(body: $$"""{"n":{{i}}}""")).ToList();
+        foreach (var e in events)
+        {
+            await AppendAsync(e, sub);
+        }
+
+        var leased = await LeaseUntilAsync(sub, 3);
+        foreach (var lease in new[] { leased[1], leased[0], leased[2] })
+        {
+            await SettleAsync(Dead(lease));
+            await MarkAsync();
+        }
+
+        var all = await DeadLettersAsync(sub, limit: 10);
+        var two = await DeadLettersAsync(sub, limit: 2);
+
+        Assert.Equal([events[2].Id, events[0].Id, events[1].Id], all.Select(l => l.Event.Id));
+        Assert.Equal([events[2].Id, events[0].Id], two.Select(l => l.Event.Id));
+        Assert.True(all[0].DeadAt > all[1].DeadAt && all[1].DeadAt > all[2].DeadAt, "Dead letters listed newest first should have falling DeadAt.");
+        Assert.Equal(3, all.Select(l => l.Id).Distinct(StringComparer.Ordinal).Count());
     }
 
     [Fact]
     public async Task DeadLetters_AreListedOnlyInTheirWorkspace_AndBySubscription()
     {
-        await Store.Events.AppendAsync(Event(workspace: "a"), ["acme/a/x.y/h"], null, T0);
-        await Store.Events.AppendAsync(Event(workspace: "b"), ["acme/b/x.y/h", "acme/b/x.y/g"], null, T0);
-        foreach (var sub in new[] { "acme/a/x.y/h", "acme/b/x.y/h", "acme/b/x.y/g" })
+        var ah = await SubscribeAsync("h", workspace: "a");
+        var bh = await SubscribeAsync("h", workspace: "b");
+        var bg = await SubscribeAsync("g", workspace: "b");
+        await AppendAsync(Event(workspace: "a"), ah);
+        await AppendAsync(Event(workspace: "b"), bh, bg);
+        foreach (var sub in new[] { ah, bh, bg })
         {
-            await Store.Events.RecordOutcomesAsync([Dead(Assert.Single(await LeaseAsync(sub)), T0)]);
+            await SettleAsync(Dead(await LeaseOneAsync(sub)));
         }
 
-        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "a", null, 10));
-        Assert.Equal(2, (await Store.DeadLetters.ListDeadLettersAsync("acme", "b", null, 10)).Count);
-        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "b", "acme/b/x.y/g", 10));
-        Assert.Empty(await Store.DeadLetters.ListDeadLettersAsync("other", "a", null, 10));
-    }
-
-    [Fact]
-    public async Task DeadLetterSubscription_DeadLettersEveryUndeliveredDeliveryWithTheReason()
-    {
-        await Store.Events.AppendAsync(Event(), ["s1"], null, T0);
-        await Store.Events.AppendAsync(Event(), ["s1"], null, T0);
-        await Store.Events.AppendAsync(Event(), ["s1"], null, T0);
-        var leased = await LeaseAsync("s1", max: 2);
-        await Store.Events.RecordOutcomesAsync([Delivered(leased[0], T0)]);
-
-        var count = await Store.Events.DeadLetterSubscriptionAsync("s1", "subscription-removed", T0);
-
-        Assert.Equal(2, count);
-        Assert.Equal(new DeliveryCounts(0, 0, 1, 2), (await Store.Events.CountAsync(["s1"]))["s1"]);
+        Assert.Equal(ah, Assert.Single(await DeadLettersAsync(workspace: "a")).SubscriptionId);
+        Assert.Equal([bg, bh], (await DeadLettersAsync(workspace: "b")).Select(l => l.SubscriptionId).Order(StringComparer.Ordinal));
+        Assert.Equal(bg, Assert.Single(await DeadLettersAsync(bg, workspace: "b")).SubscriptionId);
+        Assert.Empty(await DeadLettersAsync(ah, workspace: "b"));
+        Assert.Empty(await DeadLettersAsync(workspace: "a", account: "other"));
+        Assert.Empty(await DeadLettersAsync(workspace: "c"));
     }
 
     [Fact]
     public async Task Purge_DeletesOnlyMatchingDeadLettersOfItsWorkspace()
     {
-        var dead = await FinishAsync(Event(), "acme/dev/x.y/h", dead: true);
-        await FinishAsync(Event(), "acme/dev/x.y/g", dead: true);
-        await FinishAsync(Event(workspace: "prod"), "acme/prod/x.y/h", dead: true);
+        var devH = await SubscribeAsync("h");
+        var devG = await SubscribeAsync("g");
+        var devF = await SubscribeAsync("f");
+        var prodH = await SubscribeAsync("h", workspace: "prod");
+        var dead = await FinishAsync(Event(), devH, dead: true);
+        await FinishAsync(Event(), devG, dead: true);
+        var byId = await FinishAsync(Event(), devF, dead: true);
+        await FinishAsync(Event(workspace: "prod"), prodH, dead: true);
+        var deadId = (await DeadLetterOfAsync(dead.Event.Id)).Id;
+        var byIdId = (await DeadLetterOfAsync(byId.Event.Id)).Id;
 
-        Assert.Equal(0, await Store.DeadLetters.PurgeAsync("acme", "prod", new RedriveSelector([dead.DeliveryId], null, null)));
-        Assert.Equal(1, await Store.DeadLetters.PurgeAsync("acme", "dev", new RedriveSelector(null, "acme/dev/x.y/h", null)));
+        Assert.Equal(0, await Store.DeadLetters.PurgeAsync(Account, "prod", new DeadLetterSelector([deadId], null, null)));
+        Assert.Equal(1, await Store.DeadLetters.PurgeAsync(Account, Workspace, new DeadLetterSelector(null, devH, null)));
+        Assert.Equal(1, await Store.DeadLetters.PurgeAsync(Account, Workspace, new DeadLetterSelector([byIdId], null, null)));
+        Assert.Equal(0, await Store.DeadLetters.PurgeAsync(Account, Workspace, new DeadLetterSelector([byIdId], null, null)));
 
-        var left = await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10);
-        Assert.Equal("acme/dev/x.y/g", Assert.Single(left).SubscriptionId);
-        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "prod", null, 10));
-    }
-}
-
-/// <summary>Redrive: matching dead letters become pending again with a fresh attempt count.</summary>
-public abstract class RedriveTests : StoreTestBase
-{
-    private async Task<LeasedDelivery> DeadAsync(string subscription, DateTimeOffset at, string workspace = "dev")
-    {
-        await Store.Events.AppendAsync(Event(workspace: workspace), [subscription], null, T0);
-        var leased = Assert.Single(await LeaseAsync(subscription, max: 1, now: at));
-        await Store.Events.RecordOutcomesAsync([Dead(leased, at)]);
-        return leased;
-    }
-
-    [Fact]
-    public async Task RedriveById_MakesItPendingWithAFreshAttemptCount()
-    {
-        var dead = await DeadAsync("acme/dev/x.y/h", T0);
-        await DeadAsync("acme/dev/x.y/h", T0);
-
-        var count = await Store.DeadLetters.RedriveAsync("acme", "dev", new RedriveSelector([dead.DeliveryId], null, null), T0.AddMinutes(1));
-
-        Assert.Equal(1, count);
-        var again = Assert.Single(await LeaseAsync("acme/dev/x.y/h", now: T0.AddMinutes(1)));
-        Assert.Equal(dead.DeliveryId, again.DeliveryId);
-        Assert.Equal(1, again.Attempt);
-        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10));
-    }
-
-    [Fact]
-    public async Task RedriveBySubscriptionAndSince_TakesOnlyThose()
-    {
-        await DeadAsync("acme/dev/x.y/h", T0);
-        await DeadAsync("acme/dev/x.y/h", T0.AddHours(1));
-        await DeadAsync("acme/dev/x.y/g", T0.AddHours(1));
-
-        Assert.Equal(1, await Store.DeadLetters.RedriveAsync("acme", "dev", new RedriveSelector(null, "acme/dev/x.y/h", T0.AddMinutes(30)), T0.AddHours(2)));
-        Assert.Equal(2, await Store.DeadLetters.RedriveAsync("acme", "dev", new RedriveSelector(null, null, T0), T0.AddHours(2)));
-    }
-
-    [Fact]
-    public async Task RedriveWithALimit_TakesThoseDeadLongestFirst_AndTheCountSaysWhatRemains()
-    {
-        var newest = await DeadAsync("acme/dev/x.y/h", T0.AddMinutes(3));
-        var oldest = await DeadAsync("acme/dev/x.y/h", T0.AddMinutes(1));
-        var middle = await DeadAsync("acme/dev/x.y/h", T0.AddMinutes(2));
-        var all = new RedriveSelector(null, "acme/dev/x.y/h", null);
-        Assert.Equal(3, await Store.DeadLetters.CountDeadLettersAsync("acme", "dev", all with { Limit = 1 }));
-
-        Assert.Equal(2, await Store.DeadLetters.RedriveAsync("acme", "dev", all with { Limit = 2 }, T0.AddHours(1)));
-
-        Assert.Equal(1, await Store.DeadLetters.CountDeadLettersAsync("acme", "dev", all));
-        Assert.Equal(newest.DeliveryId, Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "dev", null, 10)).DeliveryId);
-        var redriven = await LeaseAsync("acme/dev/x.y/h", now: T0.AddHours(1));
-        Assert.Equal(new[] { oldest.DeliveryId, middle.DeliveryId }.Order(), redriven.Select(d => d.DeliveryId).Order());
-        Assert.Equal(0, await Store.DeadLetters.CountDeadLettersAsync("acme", "prod", all));
-    }
-
-    [Fact]
-    public async Task Redrive_NeverTouchesAnotherWorkspace()
-    {
-        var other = await DeadAsync("acme/prod/x.y/h", T0, workspace: "prod");
-
-        var count = await Store.DeadLetters.RedriveAsync("acme", "dev", new RedriveSelector([other.DeliveryId], null, null), T0);
-
-        Assert.Equal(0, count);
-        Assert.Single(await Store.DeadLetters.ListDeadLettersAsync("acme", "prod", null, 10));
-    }
-}
-
-/// <summary>Crash recovery and the registry survive a restart.</summary>
-public abstract class RecoveryTests : StoreTestBase
-{
-    [Fact]
-    public async Task InFlightDeliveries_AreDueAgainAfterRestart()
-    {
-        await Store.Events.AppendAsync(Event(), ["s1"], null, T0);
-        var leased = Assert.Single(await Store.Events.LeaseAsync("s1", 10, T0, T0.AddHours(1)));
-
-        await ReopenAsync();
-
-        var again = Assert.Single(await LeaseAsync("s1", now: T0.AddSeconds(1)));
-        Assert.Equal(leased.DeliveryId, again.DeliveryId);
-    }
-
-    [Fact]
-    public async Task Apps_AreKeptAcrossRestart_AndCanBeReplacedAndDeleted()
-    {
-        var app = new StoredApp("acme", "dev", "vtex.live-users", "vtex.live-users@0.1.0", "http://127.0.0.1:5000", "nonce", "hash", "{}", "{}", T0);
-        await Store.Apps.SaveAppAsync(app);
-        await Store.Apps.SaveAppAsync(app with { Endpoint = "http://127.0.0.1:5001", LinkNonce = "nonce2" });
-
-        await ReopenAsync();
-
-        var loaded = Assert.Single(await Store.Apps.LoadAppsAsync());
-        Assert.Equal(app with { Endpoint = "http://127.0.0.1:5001", LinkNonce = "nonce2" }, loaded);
-        Assert.True(await Store.Apps.DeleteAppAsync("acme", "dev", "vtex.live-users"));
-        Assert.False(await Store.Apps.DeleteAppAsync("acme", "dev", "vtex.live-users"));
-        Assert.Empty(await Store.Apps.LoadAppsAsync());
+        Assert.Equal(devG, Assert.Single(await DeadLettersAsync()).SubscriptionId);
+        Assert.Equal(prodH, Assert.Single(await DeadLettersAsync(workspace: "prod")).SubscriptionId);
+        Assert.Equal(0, await Store.DeadLetters.RedriveAsync(Account, Workspace, new DeadLetterSelector([deadId], null, null)));
+        await AssertNothingDueAsync(devH);
     }
 }

@@ -1,4 +1,3 @@
-using Herald.Broker.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Herald.Storage.Sqlite.Tests;
@@ -27,7 +26,7 @@ public sealed class SqliteFileTests
         var folder = Directory.CreateTempSubdirectory("herald-sqlite-test-");
         try
         {
-            var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = folder.FullName });
+            var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = folder.FullName }, TimeProvider.System);
             var error = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.InitializeAsync());
             Assert.Contains(folder.FullName, error.Message, StringComparison.Ordinal);
         }

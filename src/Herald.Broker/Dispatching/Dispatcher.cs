@@ -1,5 +1,7 @@
+using Herald.Broker.Admin;
+using Herald.Broker.Feeds;
 using Herald.Broker.Registry;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,19 +9,20 @@ namespace Herald.Broker.Dispatching;
 
 /// <summary>
 /// Runs one <see cref="SubscriptionWorker"/> per active subscription, following the registry: a link starts
-/// workers, a relink updates them, an unlink stops them (their backlog stays in the store).
+/// workers, a relink updates them, an unlink or a dropped handler stops them (their backlog stays in the store).
+/// The registry awaits each change here, so when a link call answers, the workers match it.
 /// </summary>
 /// <remarks>
 /// Shutdown drains in <see cref="StoppingAsync"/>, which the host runs before it stops any service, so the
 /// HTTP server still answers (publishes get 503) while attempts in flight finish.
 /// </remarks>
-public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
+internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly AppRegistry _registry;
     private readonly IEventStore _store;
     private readonly DeliveryClient _client;
     private readonly OutcomeClassifier _classifier;
-    private readonly OutcomeWriter _outcomes;
+    private readonly Broadcast<ActivityInfo> _activity;
     private readonly BrokerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<Dispatcher> _logger;
@@ -29,34 +32,26 @@ public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
     private bool _started;
     private bool _stopped;
 
-    public Dispatcher(AppRegistry registry, IEventStore store, DeliveryClient client, OutcomeClassifier classifier, OutcomeWriter outcomes, BrokerOptions options, TimeProvider timeProvider, IHostApplicationLifetime lifetime, ILogger<Dispatcher> logger)
+    public Dispatcher(AppRegistry registry, IEventStore store, DeliveryClient client, OutcomeClassifier classifier, Broadcast<ActivityInfo> activity, BrokerOptions options, TimeProvider timeProvider, IHostApplicationLifetime lifetime, ILogger<Dispatcher> logger)
     {
-        _lifetime = lifetime;
         _registry = registry;
         _store = store;
         _client = client;
         _classifier = classifier;
-        _outcomes = outcomes;
+        _activity = activity;
         _options = options;
         _timeProvider = timeProvider;
+        _lifetime = lifetime;
         _logger = logger;
-        _registry.Changed += snapshot => _ = ReconcileAsync(snapshot);
-        _outcomes.Written += Wake;
+        _registry.OnChange(ReconcileAsync);
     }
 
-    /// <summary>Wakes the workers of the given subscriptions (after a publish or a written outcome).</summary>
-    public void Wake(IEnumerable<string> subscriptionIds)
+    /// <summary>The subscriptions whose worker has stopped on its own (they are not being delivered).</summary>
+    public IReadOnlyList<string> StoppedWorkers()
     {
-        ArgumentNullException.ThrowIfNull(subscriptionIds);
         lock (_workers)
         {
-            foreach (var id in subscriptionIds)
-            {
-                if (_workers.TryGetValue(id, out var worker))
-                {
-                    worker.Wake();
-                }
-            }
+            return [.. _workers.Values.Where(w => !w.IsHealthy).Select(w => w.SubscriptionId)];
         }
     }
 
@@ -64,12 +59,12 @@ public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _started = true;
-        await ReconcileAsync(_registry.Current).ConfigureAwait(false);
+        await ReconcileAsync(_registry.Current, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ReconcileAsync(RegistrySnapshot snapshot)
+    private async Task ReconcileAsync(RegistrySnapshot snapshot, CancellationToken cancellationToken)
     {
-        await _reconcileLock.WaitAsync().ConfigureAwait(false);
+        await _reconcileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (!_started || _stopped)
@@ -77,20 +72,20 @@ public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
                 return;
             }
 
-            var current = _registry.Current;
             List<SubscriptionWorker> retired = [];
+            List<Subscription> added = [];
             lock (_workers)
             {
                 foreach (var (id, worker) in _workers.ToList())
                 {
-                    if (!current.Subscriptions.ContainsKey(id))
+                    if (!snapshot.Subscriptions.ContainsKey(id))
                     {
                         _workers.Remove(id);
                         retired.Add(worker);
                     }
                 }
 
-                foreach (var (id, subscription) in current.Subscriptions)
+                foreach (var (id, subscription) in snapshot.Subscriptions)
                 {
                     if (_workers.TryGetValue(id, out var worker))
                     {
@@ -98,16 +93,26 @@ public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
                     }
                     else
                     {
-                        _workers[id] = new SubscriptionWorker(subscription, _store, _client, _classifier, _outcomes, _options, _timeProvider, _logger);
-                        Log.WorkerStarted(_logger, id, subscription.Policy.Concurrency);
+                        added.Add(subscription);
                     }
                 }
             }
 
-            foreach (var worker in retired)
+            await Task.WhenAll(retired.Select(async worker =>
             {
                 await worker.DisposeAsync().ConfigureAwait(false);
                 Log.WorkerStopped(_logger, worker.SubscriptionId);
+            })).ConfigureAwait(false);
+
+            foreach (var subscription in added)
+            {
+                var queue = await _store.OpenQueueAsync(subscription.Id, cancellationToken).ConfigureAwait(false);
+                lock (_workers)
+                {
+                    _workers[subscription.Id] = new SubscriptionWorker(subscription, queue, _client, _classifier, _activity, _options, _timeProvider, _logger);
+                }
+
+                Log.WorkerStarted(_logger, subscription.Id, subscription.Policy.Concurrency);
             }
         }
         finally
@@ -152,7 +157,6 @@ public sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
             }
 
             await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask())).ConfigureAwait(false);
-            await _outcomes.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {

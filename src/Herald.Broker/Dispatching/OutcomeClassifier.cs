@@ -1,14 +1,14 @@
-using Herald.Broker.Storage;
 using Herald.Delivery;
+using Herald.Storage;
 
 namespace Herald.Broker.Dispatching;
 
 /// <summary>
-/// Turns an attempt's result into a delivery outcome (DESIGN §3): 2xx delivered; 429 retried after
-/// <c>Retry-After</c> capped by <c>maxBackoffDelay</c>; 408, 5xx, timeouts and network errors retried with
-/// backoff; any other 4xx dead at once; retries exhausted or the event too old, dead.
+/// Turns an attempt's result into a settlement (DESIGN §3): 2xx delivered; 429 retried after <c>Retry-After</c>
+/// capped by <c>maxBackoffDelay</c>; 408, 5xx, timeouts and network errors retried with backoff; any other 4xx dead
+/// at once; retries exhausted or the event too old, dead.
 /// </summary>
-public sealed class OutcomeClassifier(Func<double> jitter)
+internal sealed class OutcomeClassifier(Func<double> jitter)
 {
     /// <summary>Reason: the app answered a status that is not retried.</summary>
     public const string RejectedReason = "rejected";
@@ -28,43 +28,37 @@ public sealed class OutcomeClassifier(Func<double> jitter)
     /// <summary>Whether a status is worth retrying.</summary>
     public static bool IsRetriable(int status) => status is 408 or 429 or >= 500;
 
-    /// <summary>The outcome of <paramref name="result"/>, attempt <paramref name="attempt"/> (1-based) under <paramref name="policy"/>.</summary>
-    public DeliveryOutcome Classify(long deliveryId, int attempt, DeliveryPolicy policy, DateTimeOffset eventTime, AttemptResult result, DateTimeOffset now)
+    /// <summary>The settlement of <paramref name="lease"/> after <paramref name="result"/>, under <paramref name="policy"/>, at <paramref name="now"/>.</summary>
+    public Settlement Classify(DeliveryLease lease, DeliveryPolicy policy, AttemptResult result, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(policy);
-        ArgumentNullException.ThrowIfNull(result);
-        var record = new AttemptRecord(attempt, result.StartedAt, result.Duration, result.Status, result.Error);
+        var record = new AttemptRecord(lease.Attempt, result.StartedAt, result.Duration, result.Status, result.Error);
         if (result.Succeeded)
         {
-            return new DeliveryOutcome(deliveryId, record, DeliveryState.Delivered, null, null, now);
+            return Settlement.Delivered(lease, record);
         }
 
         if (result.Status is { } status && !IsRetriable(status))
         {
-            return Dead(deliveryId, record, $"{RejectedReason}: the app answered {status}, which is not retried", now);
+            return Settlement.Dead(lease, record, $"{RejectedReason}: the app answered {status}, which is not retried");
         }
 
-        if (attempt >= policy.MaxAttempts)
+        if (lease.Attempt >= policy.MaxAttempts)
         {
-            return Dead(deliveryId, record, $"{RetriesExhaustedReason}: {attempt} attempts failed", now);
+            return Settlement.Dead(lease, record, $"{RetriesExhaustedReason}: {lease.Attempt} attempts failed");
         }
 
         var wait = result.Status == 429 && result.RetryAfter is { } retryAfter
             ? policy.CapRetryAfter(retryAfter)
-            : policy.BackoffDelay(attempt, jitter());
-        var retryAt = now + wait;
-        if (retryAt - eventTime > TimeSpan.FromMilliseconds(policy.MaxEventAge))
+            : policy.BackoffDelay(lease.Attempt, jitter());
+        if (now + wait - lease.Event.Time > TimeSpan.FromMilliseconds(policy.MaxEventAge))
         {
-            return Dead(deliveryId, record, $"{MaxEventAgeReason}: the next retry would be past {policy.MaxEventAge} ms", now);
+            return Settlement.Dead(lease, record, $"{MaxEventAgeReason}: the next retry would be past {policy.MaxEventAge} ms");
         }
 
-        return new DeliveryOutcome(deliveryId, record, DeliveryState.Pending, retryAt, null, now);
+        return Settlement.Retry(lease, record, wait);
     }
 
-    /// <summary>The outcome of a delivery whose event is too old to attempt.</summary>
-    public static DeliveryOutcome Expired(long deliveryId, DeliveryPolicy policy, DateTimeOffset now) =>
-        Dead(deliveryId, null, $"{MaxEventAgeReason}: older than {policy.MaxEventAge} ms", now);
-
-    private static DeliveryOutcome Dead(long deliveryId, AttemptRecord? record, string reason, DateTimeOffset now) =>
-        new(deliveryId, record, DeliveryState.Dead, null, reason, now);
+    /// <summary>The settlement of a delivery whose event is too old to attempt.</summary>
+    public static Settlement Expired(DeliveryLease lease, DeliveryPolicy policy) =>
+        Settlement.Dead(lease, null, $"{MaxEventAgeReason}: older than {policy.MaxEventAge} ms");
 }

@@ -1,58 +1,93 @@
+using System.Threading.Channels;
 using Herald.Broker.Admin;
+using Herald.Broker.Feeds;
 using Herald.Broker.Internal;
 using Herald.Broker.Registry;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 
 namespace Herald.Broker.Dispatching;
 
 /// <summary>
-/// Delivers one subscription's events: leases due deliveries up to the policy's concurrency, attempts each, and
-/// hands outcomes to the <see cref="OutcomeWriter"/>. Sleeps until woken by a publish, a finished attempt, a
-/// written outcome, or the next due time.
+/// Delivers one subscription's events from its store queue. Three loops, each supervised (an unexpected failure is
+/// logged, waited out and survived): the lease loop leases up to the policy's concurrency and starts an attempt for
+/// each; the settle loop writes finished attempts back in batches, then reports them on the activity feed; the keeper
+/// extends the leases of attempts still running. The concurrency counts HTTP attempts in flight: an attempt frees its
+/// slot when the app answers, while its settlement is written.
 /// </summary>
 internal sealed class SubscriptionWorker : IAsyncDisposable
 {
-    private readonly IEventStore _store;
+    private readonly IDeliveryQueue _queue;
     private readonly DeliveryClient _client;
     private readonly OutcomeClassifier _classifier;
-    private readonly OutcomeWriter _outcomes;
+    private readonly Broadcast<ActivityInfo> _activity;
     private readonly BrokerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly WakeSignal _wake = new();
+    private readonly WakeSignal _slotFreed = new();
+    private readonly Channel<(Settlement Settlement, ActivityInfo Activity)> _settlements;
     private readonly CancellationTokenSource _stopLeasing = new();
-    private readonly CancellationTokenSource _abortAttempts = new();
-    private readonly Task _loop;
-    private readonly List<Task> _attempts = [];
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ResiliencePipeline _settleRetry;
+    private readonly Dictionary<DeliveryLease, Task> _attempts = [];
+    private readonly HashSet<DeliveryLease> _outstanding = [];
+    private readonly Task _leaseLoop;
+    private readonly Task _settleLoop;
+    private readonly Task _keeper;
     private Subscription _subscription;
     private int _inFlight;
 
-    public SubscriptionWorker(Subscription subscription, IEventStore store, DeliveryClient client, OutcomeClassifier classifier, OutcomeWriter outcomes, BrokerOptions options, TimeProvider timeProvider, ILogger logger)
+    public SubscriptionWorker(Subscription subscription, IDeliveryQueue queue, DeliveryClient client, OutcomeClassifier classifier, Broadcast<ActivityInfo> activity, BrokerOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _subscription = subscription;
-        _store = store;
+        _queue = queue;
         _client = client;
         _classifier = classifier;
-        _outcomes = outcomes;
+        _activity = activity;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        _settlements = Channel.CreateBounded<(Settlement, ActivityInfo)>(new BoundedChannelOptions(options.SettlementQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _settleRetry = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<StoreUnavailableException>(),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = TimeSpan.FromSeconds(5),
+                UseJitter = true,
+                OnRetry = args =>
+                {
+                    Log.SettleFailed(_logger, SubscriptionId, args.AttemptNumber + 1, args.Outcome.Exception);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        _leaseLoop = Task.Run(LeaseLoopAsync);
+        _settleLoop = Task.Run(SettleLoopAsync);
+        _keeper = Task.Run(KeepLeasesAsync);
     }
 
     public string SubscriptionId => _subscription.Id;
+
+    /// <summary>Whether every loop is still running (a stopped loop means this subscription is not delivered).</summary>
+    public bool IsHealthy => !_leaseLoop.IsCompleted && !_settleLoop.IsCompleted && !_keeper.IsCompleted;
 
     /// <summary>Swaps in the subscription of a relinked app (new endpoint, token, policy).</summary>
     public void Update(Subscription subscription)
     {
         Volatile.Write(ref _subscription, subscription);
-        _wake.Set();
+        _slotFreed.Set();
     }
 
-    public void Wake() => _wake.Set();
-
-    private async Task RunAsync()
+    private async Task LeaseLoopAsync()
     {
         var stopping = _stopLeasing.Token;
         while (!stopping.IsCancellationRequested)
@@ -60,72 +95,66 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
             try
             {
                 var subscription = Volatile.Read(ref _subscription);
-                var free = subscription.Policy.Concurrency - Volatile.Read(ref _inFlight);
-                if (free > 0)
+                int free;
+                lock (_outstanding)
                 {
-                    var now = _timeProvider.GetUtcNow();
-                    var lease = subscription.Policy.AttemptTimeout(subscription.Policy.MaxAttempts) + _options.LeaseSlack;
-                    var leased = await _store.LeaseAsync(subscription.Id, free, now, now + lease, stopping).ConfigureAwait(false);
-                    foreach (var delivery in leased)
-                    {
-                        Interlocked.Increment(ref _inFlight);
-                        Track(AttemptAsync(subscription, delivery));
-                    }
-
-                    if (leased.Count == free)
-                    {
-                        continue;
-                    }
+                    free = Math.Min(subscription.Policy.Concurrency - _inFlight, _options.SettlementQueueCapacity - _outstanding.Count);
                 }
 
-                await _wake.WaitAsync(await NextWaitAsync(subscription.Id, stopping).ConfigureAwait(false), _timeProvider, stopping).ConfigureAwait(false);
+                if (free <= 0)
+                {
+                    await _slotFreed.WaitAsync(_options.PollInterval, _timeProvider, stopping).ConfigureAwait(false);
+                    continue;
+                }
+
+                var leases = await _queue.LeaseAsync(free, _options.LeaseDuration, _options.PollInterval, stopping).ConfigureAwait(false);
+                foreach (var lease in leases)
+                {
+                    lock (_outstanding)
+                    {
+                        _inFlight++;
+                        _outstanding.Add(lease);
+                        _attempts[lease] = AttemptAsync(subscription, lease);
+                    }
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 break;
             }
-            catch (StoreUnavailableException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Log.LeaseFailed(_logger, SubscriptionId, ex);
-                await _wake.WaitAsync(_options.PollInterval, _timeProvider, stopping).ConfigureAwait(false);
+                await WaitOutAsync(stopping).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task<TimeSpan> NextWaitAsync(string subscriptionId, CancellationToken cancellationToken)
+    private async Task AttemptAsync(Subscription subscription, DeliveryLease lease)
     {
-        var next = await _store.NextDueAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
-        if (next is not { } due)
-        {
-            return _options.PollInterval;
-        }
-
-        var wait = due - _timeProvider.GetUtcNow();
-        return wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : wait < _options.PollInterval ? wait : _options.PollInterval;
-    }
-
-    private async Task AttemptAsync(Subscription subscription, LeasedDelivery delivery)
-    {
+        await Task.Yield();
+        var settled = false;
         try
         {
-            var evt = delivery.Event;
+            var evt = lease.Event;
+            var policy = subscription.Policy;
             var now = _timeProvider.GetUtcNow();
-            DeliveryOutcome outcome;
+            Settlement settlement;
             AttemptResult? result = null;
-            if (now - evt.Time > TimeSpan.FromMilliseconds(subscription.Policy.MaxEventAge))
+            if (now - evt.Time > TimeSpan.FromMilliseconds(policy.MaxEventAge))
             {
-                outcome = OutcomeClassifier.Expired(delivery.DeliveryId, subscription.Policy, now);
+                settlement = OutcomeClassifier.Expired(lease, policy);
             }
             else
             {
-                result = await _client.SendAsync(subscription, evt, delivery.Attempt, _abortAttempts.Token).ConfigureAwait(false);
-                outcome = _classifier.Classify(delivery.DeliveryId, delivery.Attempt, subscription.Policy, evt.Time, result, _timeProvider.GetUtcNow());
+                result = await _client.SendAsync(subscription, evt, lease.Attempt, _abort.Token).ConfigureAwait(false);
+                settlement = _classifier.Classify(lease, policy, result, _timeProvider.GetUtcNow());
             }
 
-            var kind = outcome.NewState switch
+            var kind = settlement.Kind switch
             {
-                DeliveryState.Delivered => "delivered",
-                DeliveryState.Dead => "dead",
+                SettlementKind.Delivered => "delivered",
+                SettlementKind.Dead => "dead",
                 _ => "retrying",
             };
             BrokerTelemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("herald.outcome", kind));
@@ -134,58 +163,172 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
                 BrokerTelemetry.OperationDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("messaging.operation.name", "deliver"));
             }
 
-            var error = outcome.NewState == DeliveryState.Dead ? outcome.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
-            _outcomes.Enqueue(outcome, subscription.Id, new ActivityInfo(kind, evt.Id.ToString(), evt.Key, evt.Sender, subscription.App.Sender,
-                subscription.HandlerId, delivery.Attempt, result?.Status, error, outcome.At)
+            var error = settlement.Kind == SettlementKind.Dead ? settlement.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
+            var activity = new ActivityInfo(kind, evt.Id.ToString(), evt.Key, evt.Sender, subscription.App.Sender, subscription.HandlerId, lease.Attempt, result?.Status, error, _timeProvider.GetUtcNow())
             {
                 Account = evt.Account,
                 Workspace = evt.Workspace,
-            });
+            };
+            lock (_outstanding)
+            {
+                _inFlight--;
+                _attempts.Remove(lease);
+            }
+
+            _slotFreed.Set();
+            await _settlements.Writer.WriteAsync((settlement, activity), _abort.Token).ConfigureAwait(false);
+            settled = true;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            // Shutting down past the grace period: the delivery stays leased and is attempted again after restart.
+            // Shutting down past the grace period: the lease is given up and the delivery is attempted again later.
+        }
+        catch (Exception ex)
+        {
+            // Nothing in an attempt is expected to throw; the lease is given up and runs out, so the delivery comes back.
+            Log.AttemptFailed(_logger, SubscriptionId, ex);
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
-            _wake.Set();
+            if (!settled)
+            {
+                lock (_outstanding)
+                {
+                    if (_attempts.Remove(lease))
+                    {
+                        _inFlight--;
+                    }
+
+                    _outstanding.Remove(lease);
+                }
+
+                _slotFreed.Set();
+            }
         }
     }
 
-    private void Track(Task attempt)
+    private async Task SettleLoopAsync()
     {
-        lock (_attempts)
+        var batch = new List<(Settlement Settlement, ActivityInfo Activity)>(_options.SettlementBatch);
+        var settlements = new List<Settlement>(_options.SettlementBatch);
+        while (await _settlements.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            _attempts.RemoveAll(t => t.IsCompleted);
-            _attempts.Add(attempt);
+            batch.Clear();
+            settlements.Clear();
+            while (batch.Count < _options.SettlementBatch && _settlements.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                settlements.Add(item.Settlement);
+            }
+
+            try
+            {
+                await _settleRetry.ExecuteAsync(async ct => await _queue.SettleAsync(settlements, ct).ConfigureAwait(false), _abort.Token).ConfigureAwait(false);
+                foreach (var (_, activity) in batch)
+                {
+                    _activity.Write(activity);
+                }
+            }
+            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+            {
+                // Shutting down past the grace period with the store down: these leases run out and come back.
+            }
+            catch (Exception ex)
+            {
+                Log.SettleFailed(_logger, SubscriptionId, 0, ex);
+            }
+            finally
+            {
+                lock (_outstanding)
+                {
+                    foreach (var settlement in settlements)
+                    {
+                        _outstanding.Remove(settlement.Lease);
+                    }
+                }
+
+                _slotFreed.Set();
+            }
         }
     }
 
-    /// <summary>Stops leasing, waits up to the grace period for attempts in flight, then abandons the rest (they stay leased).</summary>
+    /// <summary>Extends the leases of attempts that are still running or being settled, every third of a lease.</summary>
+    private async Task KeepLeasesAsync()
+    {
+        using var timer = new PeriodicTimer(_options.LeaseDuration / 3, _timeProvider);
+        var stopping = _abort.Token;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    DeliveryLease[] leases;
+                    lock (_outstanding)
+                    {
+                        leases = [.. _outstanding];
+                    }
+
+                    if (leases.Length > 0)
+                    {
+                        await _queue.ExtendAsync(leases, _options.LeaseDuration, stopping).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.ExtendFailed(_logger, SubscriptionId, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WaitOutAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(_options.PollInterval, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Stops leasing, lets attempts in flight finish and their settlements be written within the grace period, then
+    /// abandons the rest (their leases run out and the deliveries are attempted again), and closes the queue.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _stopLeasing.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        await _leaseLoop.ConfigureAwait(false);
         Task[] attempts;
-        lock (_attempts)
+        lock (_outstanding)
         {
-            attempts = [.. _attempts];
+            attempts = [.. _attempts.Values];
         }
 
-        var all = Task.WhenAll(attempts);
         using var grace = new CancellationTokenSource(_options.ShutdownGrace, _timeProvider);
         try
         {
-            await all.WaitAsync(grace.Token).ConfigureAwait(false);
+            await Task.WhenAll(attempts).WaitAsync(grace.Token).ConfigureAwait(false);
+            _settlements.Writer.TryComplete();
+            await _settleLoop.WaitAsync(grace.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (grace.IsCancellationRequested)
         {
-            await _abortAttempts.CancelAsync().ConfigureAwait(false);
-            await all.ConfigureAwait(false);
+            Log.ShutdownAbandoned(_logger, SubscriptionId);
         }
 
+        await _abort.CancelAsync().ConfigureAwait(false);
+        _settlements.Writer.TryComplete();
+        await Task.WhenAll(attempts).ConfigureAwait(false);
+        await _settleLoop.ConfigureAwait(false);
+        await _keeper.ConfigureAwait(false);
+        await _queue.DisposeAsync().ConfigureAwait(false);
         _stopLeasing.Dispose();
-        _abortAttempts.Dispose();
+        _abort.Dispose();
     }
 }

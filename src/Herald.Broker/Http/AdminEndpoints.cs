@@ -4,7 +4,7 @@ using System.Text.Json;
 using Herald.Broker.Admin;
 using Herald.Broker.Registry;
 using Herald.Broker.Security;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Herald.Manifests;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
@@ -128,7 +128,7 @@ internal static class AdminEndpoints
         return Results.Ok(new DeadLettersResponse(letters.Select(Info).ToList()));
     }
 
-    private static async Task<IResult> RedriveAsync(HttpContext http, string account, string workspace, IDeadLetterStore store, AppRegistry registry, Dispatching.Dispatcher dispatcher, TimeProvider timeProvider)
+    private static async Task<IResult> RedriveAsync(HttpContext http, string account, string workspace, IDeadLetterStore store)
     {
         var (selector, error) = await ReadSelectorAsync(http, "redrive").ConfigureAwait(false);
         if (error is not null)
@@ -136,9 +136,15 @@ internal static class AdminEndpoints
             return error;
         }
 
-        var count = await store.RedriveAsync(account, workspace, selector!, timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
-        dispatcher.Wake(registry.Current.AppsIn(account, workspace).SelectMany(a => a.Subscriptions).Select(s => s.Id));
-        return Results.Ok(new RedriveResponse(count, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+        try
+        {
+            var count = await store.RedriveAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
+            return Results.Ok(new RedriveResponse(count, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+        }
+        catch (InvalidStoreIdException ex)
+        {
+            return InvalidId(ex);
+        }
     }
 
     private static async Task<IResult> PurgeAsync(HttpContext http, string account, string workspace, IDeadLetterStore store)
@@ -149,11 +155,21 @@ internal static class AdminEndpoints
             return error;
         }
 
-        var purged = await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
-        return Results.Ok(new PurgeResponse(purged, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+        try
+        {
+            var purged = await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
+            return Results.Ok(new PurgeResponse(purged, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+        }
+        catch (InvalidStoreIdException ex)
+        {
+            return InvalidId(ex);
+        }
     }
 
-    private static async Task<(RedriveSelector? Selector, IResult? Error)> ReadSelectorAsync(HttpContext http, string verb)
+    private static IResult InvalidId(InvalidStoreIdException ex) =>
+        Problems.BadRequest($"The dead letter id '{ex.Id}' is not valid: ids are the ones 'herald deadletters list' shows ({ex.Message}).");
+
+    private static async Task<(DeadLetterSelector? Selector, IResult? Error)> ReadSelectorAsync(HttpContext http, string verb)
     {
         RedriveRequest? request;
         try
@@ -175,21 +191,15 @@ internal static class AdminEndpoints
             return (null, Problems.BadRequest($"'limit' must be from 1 to {MaxBatch}; found {request.Limit}. Leave it out to {verb} every match at once."));
         }
 
-        var ids = new List<long>();
-        foreach (var id in request.Ids ?? [])
+        if (request.Ids?.FirstOrDefault(string.IsNullOrWhiteSpace) is { } blank)
         {
-            if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return (null, Problems.BadRequest($"The dead letter id '{id}' is not valid: ids are the numbers 'herald deadletters list' shows."));
-            }
-
-            ids.Add(parsed);
+            return (null, Problems.BadRequest($"The dead letter id '{blank}' is not valid: ids are the ones 'herald deadletters list' shows."));
         }
 
-        return (new RedriveSelector(ids, request.Subscription, request.Since, request.Limit), null);
+        return (new DeadLetterSelector(request.Ids, request.Subscription, request.Since, request.Limit), null);
     }
 
-    private static async Task<IResult> ReplayAsync(HttpContext http, string account, string workspace, string app, string handler, AppRegistry registry, Dispatching.Dispatcher dispatcher, TimeProvider timeProvider)
+    private static async Task<IResult> ReplayAsync(HttpContext http, string account, string workspace, string app, string handler, AppRegistry registry)
     {
         var subscription = registry.Current.FindApp(account, workspace, app)?.Subscriptions.FirstOrDefault(s => s.HandlerId == handler);
         if (subscription is null)
@@ -217,8 +227,7 @@ internal static class AdminEndpoints
             return Problems.BadRequest("Say from when to replay: {\"since\": \"2026-01-01T00:00:00Z\"}. Events older than the broker's retention (7 days by default) may have been pruned.");
         }
 
-        var count = await store.ReplayAsync(subscription.Id, request.Since, timeProvider.GetUtcNow(), http.RequestAborted).ConfigureAwait(false);
-        dispatcher.Wake([subscription.Id]);
+        var count = await store.ReplayAsync(subscription.Id, request.Since, http.RequestAborted).ConfigureAwait(false);
         return Results.Ok(new ReplayResponse(count));
     }
 
@@ -229,7 +238,7 @@ internal static class AdminEndpoints
     {
         var parts = d.SubscriptionId.Split('/');
         using var body = JsonDocument.Parse(d.Event.Body);
-        return new DeadLetterInfo(d.DeliveryId.ToString(CultureInfo.InvariantCulture), d.Event.Id.ToString(), d.SubscriptionId,
+        return new DeadLetterInfo(d.Id, d.Event.Id.ToString(), d.SubscriptionId,
             parts.Length == 4 ? parts[2] : "", parts.Length == 4 ? parts[3] : "", d.Event.Sender, d.Event.Key, d.Event.Subject,
             d.Event.Time, d.DeadAt, d.Reason, body.RootElement.Clone(),
             d.Attempts.Select(a => new AttemptInfo(a.Attempt, a.StartedAt, a.Duration.TotalMilliseconds, a.Status, a.Error)).ToList());

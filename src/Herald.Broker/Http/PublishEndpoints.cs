@@ -3,7 +3,7 @@ using Herald.Broker.Admin;
 using Herald.Broker.Publishing;
 using Herald.Broker.Registry;
 using Herald.Broker.Security;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

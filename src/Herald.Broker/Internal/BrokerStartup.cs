@@ -1,5 +1,5 @@
 using Herald.Broker.Registry;
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -23,8 +23,20 @@ internal static partial class Log
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Could not lease deliveries of {SubscriptionId}; retrying")]
     public static partial void LeaseFailed(ILogger logger, string subscriptionId, Exception exception);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not write delivery outcomes (try {Try}); retrying, the deliveries stay leased")]
-    public static partial void OutcomeWriteFailed(ILogger logger, int @try, Exception? exception);
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not settle deliveries of {SubscriptionId} (try {Try}); retrying, the deliveries stay leased")]
+    public static partial void SettleFailed(ILogger logger, string subscriptionId, int @try, Exception? exception);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "A delivery attempt of {SubscriptionId} failed unexpectedly; its lease runs out and the delivery is attempted again")]
+    public static partial void AttemptFailed(ILogger logger, string subscriptionId, Exception exception);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Could not extend the leases of {SubscriptionId}; retrying at the next tick")]
+    public static partial void ExtendFailed(ILogger logger, string subscriptionId, Exception exception);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Stopping {SubscriptionId} past the grace period: attempts still running are abandoned and will be made again")]
+    public static partial void ShutdownAbandoned(ILogger logger, string subscriptionId);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Watching the store's registry failed; watching again shortly")]
+    public static partial void RegistryWatchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The store refused a publish to {Account}/{Workspace}; answered 503")]
     public static partial void PublishStoreUnavailable(ILogger logger, string account, string workspace, Exception exception);

@@ -1,4 +1,4 @@
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -34,8 +34,7 @@ internal sealed class Pruner(IRetentionStore store, BrokerOptions options, TimeP
         {
             while (true)
             {
-                var now = timeProvider.GetUtcNow();
-                var pruned = await store.PruneAsync(now - options.Retention, now, options.PruneBatch, cancellationToken).ConfigureAwait(false);
+                var pruned = await store.PruneAsync(options.Retention, options.PruneBatch, cancellationToken).ConfigureAwait(false);
                 total += pruned;
                 if (pruned < options.PruneBatch)
                 {

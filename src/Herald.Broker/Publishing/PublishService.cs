@@ -2,24 +2,21 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Herald.Broker.Admin;
-using Herald.Broker.Dispatching;
 using Herald.Broker.Feeds;
 using Herald.Broker.Registry;
-using Herald.Broker.Storage;
+using Herald.Storage;
 
 namespace Herald.Broker.Publishing;
 
 /// <summary>
 /// Accepts events: validates, routes through the registry snapshot, writes the event and its deliveries in one
-/// durable append, then wakes the dispatcher and the live feeds.
+/// durable append (the store hands the new deliveries to their queues), then tells the live feeds.
 /// </summary>
-public sealed partial class PublishService(
+internal sealed partial class PublishService(
     AppRegistry registry,
     IEventStore store,
-    Dispatcher dispatcher,
     Broadcast<HeraldEvent> events,
     Broadcast<ActivityInfo> activity,
-    BrokerOptions options,
     TimeProvider timeProvider)
 {
     /// <summary>The longest subject (the <c>resource</c> query parameter) accepted.</summary>
@@ -87,14 +84,18 @@ public sealed partial class PublishService(
         var now = timeProvider.GetUtcNow();
         var evt = new HeraldEvent(Guid.CreateVersion7(now), account, workspace, sender, key, subject, body, now, NormaliseTraceParent(traceParent));
         var subscriptions = registry.Current.Route(account, workspace, sender, key);
-        var ids = subscriptions.Select(s => s.Id).ToList();
-        var result = await store.AppendAsync(evt, ids, idempotencyKey, now + options.DedupeWindow, cancellationToken).ConfigureAwait(false);
+        var ids = new string[subscriptions.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = subscriptions[i].Id;
+        }
+
+        var result = await store.AppendAsync(evt, ids, idempotencyKey, cancellationToken).ConfigureAwait(false);
         BrokerTelemetry.OperationDuration.Record(timeProvider.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("messaging.operation.name", "publish"));
         span?.SetTag("messaging.message.id", result.EventId.ToString());
         if (!result.Duplicate)
         {
             BrokerTelemetry.Published.Add(1);
-            dispatcher.Wake(ids);
             events.Write(evt);
             activity.Write(new ActivityInfo("published", evt.Id.ToString(), key, sender, null, null, null, null, null, now)
             {

@@ -1,41 +1,56 @@
 using System.Text.Json;
 using Herald.Broker.Security;
-using Herald.Broker.Storage;
 using Herald.Manifests;
+using Herald.Storage;
 
 namespace Herald.Broker.Registry;
 
-/// <summary>The registry of linked apps: the store keeps it, <see cref="Current"/> serves it from memory.</summary>
+/// <summary>
+/// The registry of linked apps: the store keeps it, <see cref="Current"/> serves it from memory. Every change is
+/// applied in order under one lock: the store is written, the store is told of the subscriptions, the new snapshot is
+/// handed to each observer (the dispatcher) and awaited, and only then does the call return.
+/// </summary>
 public sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Credentials credentials, TimeProvider timeProvider)
 {
     /// <summary>The reason given to deliveries of a subscription that a relink removed.</summary>
     public const string SubscriptionRemovedReason = "subscription-removed";
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly List<Func<RegistrySnapshot, CancellationToken, Task>> _observers = [];
     private RegistrySnapshot _current = RegistrySnapshot.Empty;
-
-    /// <summary>Raised after every change, with the new snapshot.</summary>
-    public event Action<RegistrySnapshot>? Changed;
 
     /// <summary>The apps linked now.</summary>
     public RegistrySnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>Adds an observer that every change awaits, with the new snapshot.</summary>
+    public void OnChange(Func<RegistrySnapshot, CancellationToken, Task> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        lock (_observers)
+        {
+            _observers.Add(observer);
+        }
+    }
+
     /// <summary>Loads every linked app from the store.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken = default)
     {
-        var stored = await appStore.LoadAppsAsync(cancellationToken).ConfigureAwait(false);
-        var apps = new List<LinkedApp>(stored.Count);
-        foreach (var app in stored)
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            apps.Add(Materialise(app));
+            var stored = await appStore.LoadAppsAsync(cancellationToken).ConfigureAwait(false);
+            await PublishAsync(new RegistrySnapshot(stored.Select(Materialise)), cancellationToken).ConfigureAwait(false);
         }
-
-        Publish(new RegistrySnapshot(apps));
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <summary>
-    /// Links (or relinks) an app: validates its manifests and endpoint, draws a fresh token and signing secret,
-    /// and dead-letters the undelivered deliveries of subscriptions a relink dropped.
+    /// Links (or relinks) an app: validates its manifests and endpoint, draws a fresh token and signing secret, and
+    /// dead-letters the undelivered deliveries of subscriptions a relink dropped (after their attempts in flight have
+    /// finished). Returns once all of that is durable and the dispatcher follows the new registry.
     /// </summary>
     /// <exception cref="ManifestException">A manifest is invalid or does not match the path.</exception>
     public async Task<LinkedApp> LinkAsync(string account, string workspace, string sender, JsonElement manifestJson, JsonElement serviceJson, string endpoint, CancellationToken cancellationToken = default)
@@ -58,17 +73,24 @@ public sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Cred
         {
             var previous = Current.FindApp(account, workspace, sender);
             await appStore.SaveAppAsync(stored, cancellationToken).ConfigureAwait(false);
+
+            // Saved: what follows completes even if the caller goes away, so the store and the workers agree with it.
             var linked = new LinkedApp(stored, manifest, service, token, credentials.SigningSecret(account, workspace, sender, nonce));
+            foreach (var subscription in linked.Subscriptions)
+            {
+                await eventStore.SubscriptionChangedAsync(Spec(subscription), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await PublishAsync(new RegistrySnapshot(Current.Apps.Where(a => a != previous).Append(linked)), CancellationToken.None).ConfigureAwait(false);
             if (previous is not null)
             {
                 var kept = linked.Subscriptions.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
                 foreach (var removed in previous.Subscriptions.Where(s => !kept.Contains(s.Id)))
                 {
-                    await eventStore.DeadLetterSubscriptionAsync(removed.Id, SubscriptionRemovedReason, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    await eventStore.SubscriptionRemovedAsync(removed.Id, SubscriptionRemovedReason, CancellationToken.None).ConfigureAwait(false);
                 }
             }
 
-            Publish(new RegistrySnapshot(Current.Apps.Where(a => a != previous).Append(linked)));
             return linked;
         }
         finally
@@ -87,7 +109,7 @@ public sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Cred
             var previous = Current.FindApp(account, workspace, sender);
             if (previous is not null)
             {
-                Publish(new RegistrySnapshot(Current.Apps.Where(a => a != previous)));
+                await PublishAsync(new RegistrySnapshot(Current.Apps.Where(a => a != previous)), CancellationToken.None).ConfigureAwait(false);
             }
 
             return removed || previous is not null;
@@ -98,6 +120,52 @@ public sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Cred
         }
     }
 
+    /// <summary>
+    /// Brings the registry in line with the store after a change another broker (or this one) made: apps whose link
+    /// differs from the one held are taken from the store, apps no longer stored are dropped.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stored = await appStore.LoadAppsAsync(cancellationToken).ConfigureAwait(false);
+            var current = Current;
+            var changed = stored.Count != current.Apps.Count;
+            var apps = new List<LinkedApp>(stored.Count);
+            foreach (var app in stored)
+            {
+                var held = current.FindApp(app.Account, app.Workspace, app.Sender);
+                if (held is not null && held.Stored.LinkNonce == app.LinkNonce)
+                {
+                    apps.Add(held);
+                }
+                else
+                {
+                    apps.Add(Materialise(app));
+                    changed = true;
+                }
+            }
+
+            if (changed)
+            {
+                await PublishAsync(new RegistrySnapshot(apps), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>What the store is told of a subscription.</summary>
+    public static SubscriptionSpec Spec(Subscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        return new SubscriptionSpec(subscription.Id, subscription.App.Account, subscription.App.Workspace, subscription.App.Sender, subscription.HandlerId,
+            subscription.Declaration.Sender, subscription.Declaration.Keys, subscription.Policy);
+    }
+
     private LinkedApp Materialise(StoredApp stored) => new(
         stored,
         AppManifest.Parse(stored.ManifestJson),
@@ -105,9 +173,18 @@ public sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Cred
         credentials.AppToken(stored.Account, stored.Workspace, stored.Sender, stored.LinkNonce),
         credentials.SigningSecret(stored.Account, stored.Workspace, stored.Sender, stored.LinkNonce));
 
-    private void Publish(RegistrySnapshot snapshot)
+    private async Task PublishAsync(RegistrySnapshot snapshot, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _current, snapshot);
-        Changed?.Invoke(snapshot);
+        Func<RegistrySnapshot, CancellationToken, Task>[] observers;
+        lock (_observers)
+        {
+            observers = [.. _observers];
+        }
+
+        foreach (var observer in observers)
+        {
+            await observer(snapshot, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -1,4 +1,4 @@
-using Herald.Broker.Storage;
+using Herald.Storage;
 using Herald.Delivery;
 using Herald.Manifests;
 

@@ -14,6 +14,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     private readonly SqliteConnection _connection;
     private readonly Channel<PendingWrite> _queue;
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
     private readonly Task _loop;
 
     public GroupCommitWriter(SqliteConnection connection, int capacity)
@@ -33,6 +34,24 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         var pending = new PendingWrite<T>(write);
         await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
         return await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A prepared statement on the writer's connection, kept for reuse, with its parameters cleared. Only for use
+    /// inside a write, which runs on the writer.
+    /// </summary>
+    public SqliteCommand Statement(SqliteTransaction transaction, string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _statements[sql] = command;
+        }
+
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        return command;
     }
 
     private async Task RunAsync()
@@ -96,6 +115,10 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        foreach (var command in _statements.Values)
+        {
+            command.Dispose();
+        }
     }
 
     private abstract class PendingWrite
