@@ -6,7 +6,7 @@ namespace Herald.Broker.Dispatching;
 /// <param name="RetryAfter">The app's <c>Retry-After</c>, when it gave one.</param>
 /// <param name="StartedAt">When the attempt started.</param>
 /// <param name="Duration">How long it took.</param>
-public sealed record AttemptResult(int? Status, string? Error, TimeSpan? RetryAfter, DateTimeOffset StartedAt, TimeSpan Duration)
+internal sealed record AttemptResult(int? Status, string? Error, TimeSpan? RetryAfter, DateTimeOffset StartedAt, TimeSpan Duration)
 {
     /// <summary>Whether the app took the event (2xx).</summary>
     public bool Succeeded => Status is >= 200 and < 300;

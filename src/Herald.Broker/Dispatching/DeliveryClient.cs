@@ -13,7 +13,7 @@ namespace Herald.Broker.Dispatching;
 /// Makes one delivery attempt: <c>POST {endpoint}/{account}/{workspace}/_events</c> with the event body verbatim,
 /// the protocol headers and a Standard Webhooks signature, under the attempt's timeout (a Polly timeout strategy).
 /// </summary>
-public sealed class DeliveryClient
+internal sealed class DeliveryClient
 {
     /// <summary>The name of the <see cref="HttpClient"/> used for deliveries.</summary>
     public const string HttpClientName = "herald-delivery";

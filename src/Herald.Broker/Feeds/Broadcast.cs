@@ -7,7 +7,7 @@ namespace Herald.Broker.Feeds;
 /// An in-memory fan-out to live readers (tail and activity streams). Each reader has a bounded channel; a reader
 /// that falls behind loses its oldest items and never slows the writer.
 /// </summary>
-public sealed class Broadcast<T>
+internal sealed class Broadcast<T>
 {
     /// <summary>How many items a slow reader may fall behind by before it loses the oldest.</summary>
     public const int ReaderCapacity = 1024;

@@ -7,7 +7,7 @@ namespace Herald.Broker.Publishing;
 /// <see cref="BrokerOptions.PublishBurst"/> refilled at <see cref="BrokerOptions.PublishPermitsPerSecond"/>.
 /// A publish over the limit gets 429 with <c>Retry-After</c>.
 /// </summary>
-public sealed class PublishRateLimiter : IAsyncDisposable
+internal sealed class PublishRateLimiter : IAsyncDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter;
 

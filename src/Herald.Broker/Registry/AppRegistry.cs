@@ -10,7 +10,7 @@ namespace Herald.Broker.Registry;
 /// applied in order under one lock: the store is written, the store is told of the subscriptions, the new snapshot is
 /// handed to each observer (the dispatcher) and awaited, and only then does the call return.
 /// </summary>
-public sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Credentials credentials, TimeProvider timeProvider)
+internal sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Credentials credentials, TimeProvider timeProvider)
 {
     /// <summary>The reason given to deliveries of a subscription that a relink removed.</summary>
     public const string SubscriptionRemovedReason = "subscription-removed";

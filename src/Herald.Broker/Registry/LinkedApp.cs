@@ -5,7 +5,7 @@ using Herald.Manifests;
 namespace Herald.Broker.Registry;
 
 /// <summary>A linked app with its parsed manifests, derived credentials and subscriptions.</summary>
-public sealed class LinkedApp
+internal sealed class LinkedApp
 {
     internal LinkedApp(StoredApp stored, AppManifest manifest, ServiceManifest service, string token, string signingSecret)
     {
@@ -49,7 +49,7 @@ public sealed class LinkedApp
 }
 
 /// <summary>One subscription: an app's handler, what it listens to and its delivery policy.</summary>
-public sealed class Subscription
+internal sealed class Subscription
 {
     internal Subscription(LinkedApp app, EventDeclaration declaration)
     {

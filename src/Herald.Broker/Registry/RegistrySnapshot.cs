@@ -4,7 +4,7 @@ using Herald.Manifests;
 namespace Herald.Broker.Registry;
 
 /// <summary>An immutable view of every linked app, swapped whole on each link or unlink; publishes read it lock-free.</summary>
-public sealed class RegistrySnapshot
+internal sealed class RegistrySnapshot
 {
     /// <summary>No apps.</summary>
     public static readonly RegistrySnapshot Empty = new([]);

@@ -10,7 +10,7 @@ namespace Herald.Broker.Security;
 /// token hash and the nonce; a relink draws a new nonce, and the old token and secret stop working.
 /// The admin token is random, created at first start in <c>{data}/admin.token</c> for the CLI.
 /// </summary>
-public sealed class Credentials
+internal sealed class Credentials
 {
     /// <summary>The prefix of app tokens.</summary>
     public const string AppTokenPrefix = "hat_";
