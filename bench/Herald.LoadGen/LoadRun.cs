@@ -1,146 +1,93 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using Herald.Broker;
 using Herald.Broker.Admin;
 using Herald.Sdk;
-using Herald.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Herald.LoadGen;
 
-internal sealed record LoadOptions(int Events, int Subscribers, int Concurrency, int DeliveryConcurrency, string? Broker, string? AdminToken, string? DataDirectory, TimeSpan Timeout);
+/// <summary>What a load run does; see <c>Program.cs</c> for each option's meaning and default.</summary>
+/// <param name="Target"><c>herald</c>, <c>relay</c> or <c>masstransit</c>.</param>
+/// <param name="Rate">Events/s for a fixed-rate run; null publishes as fast as the publishers go.</param>
+/// <param name="Queue">The masstransit target's queue type: <c>classic</c> or <c>quorum</c>.</param>
+/// <param name="Amqp">The masstransit target's RabbitMQ.</param>
+/// <param name="Warmup">Events published and delivered before the measured ones, not counted.</param>
+internal sealed record LoadOptions(
+    int Events,
+    int Subscribers,
+    int Concurrency,
+    int DeliveryConcurrency,
+    string? Broker,
+    string? AdminToken,
+    string? DataDirectory,
+    TimeSpan Timeout,
+    string Target = LoadRun.TargetHerald,
+    double? Rate = null,
+    string Queue = "classic",
+    Uri? Amqp = null,
+    int Warmup = 0);
 
+/// <summary>
+/// The default command: starts the chosen target (Herald, the no-store relay, or MassTransit over RabbitMQ) with its
+/// subscribers in this process, drives it with <see cref="LoadDriver"/> and stops it. Bounded by --timeout.
+/// </summary>
 internal static class LoadRun
 {
     internal const string Account = "load";
+    internal const string TargetHerald = "herald";
+    internal const string TargetRelay = "relay";
+    internal const string TargetMassTransit = "masstransit";
 
     public static async Task<int> RunAsync(LoadOptions options, TextWriter output, CancellationToken cancellationToken)
     {
+        if (options.Events <= 0 || options.Subscribers <= 0 || options.Concurrency <= 0 || options.DeliveryConcurrency <= 0 || options.Rate is <= 0 || options.Warmup < 0)
+        {
+            await output.WriteLineAsync("--events, --subscribers, --concurrency, --delivery-concurrency and --rate must be positive, --warmup 0 or more.");
+            return 1;
+        }
+
+        if (options.Target != TargetHerald && (options.Broker ?? options.AdminToken ?? options.DataDirectory) is not null)
+        {
+            await output.WriteLineAsync($"--broker, --admin-token and --data are for --target {TargetHerald} only.");
+            return 1;
+        }
+
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Timeout);
         var ct = deadline.Token;
-        var workspace = "load-" + Guid.NewGuid().ToString("N")[..8];
-        WebApplication? ownBroker = null;
-        string? tempData = null;
-        var brokerUrl = options.Broker;
-        var adminToken = options.AdminToken;
-        if (brokerUrl is null)
+        var recorder = new DeliveryRecorder();
+        await using ILoadTarget target = options.Target switch
         {
-            tempData = Directory.CreateTempSubdirectory("herald-load-").FullName;
-            var builder = HeraldBroker.CreateBuilder(new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = tempData });
-            builder.Logging.ClearProviders();
-            builder.Services.AddHeraldSqliteStore(Path.Combine(tempData, "herald.db"));
-            ownBroker = HeraldBroker.Build(builder);
-            await ownBroker.StartAsync(ct);
-            brokerUrl = Address(ownBroker);
-            adminToken = (await File.ReadAllTextAsync(Path.Combine(tempData, "admin.token"), ct)).Trim();
-        }
-        else
-        {
-            adminToken ??= options.DataDirectory is { } dir ? (await File.ReadAllTextAsync(Path.Combine(dir, "admin.token"), ct)).Trim() : null;
-            if (adminToken is null)
-            {
-                await output.WriteLineAsync("With --broker, give --admin-token or --data (the broker's data folder).");
-                return 1;
-            }
-        }
-
-        var received = new ConcurrentDictionary<(int Subscriber, string EventId), double>();
-        var apps = new List<WebApplication>();
-        var tempApps = Directory.CreateTempSubdirectory("herald-load-apps-").FullName;
-        using var http = new HttpClient { BaseAddress = new Uri(brokerUrl!) };
+            TargetRelay => new RelayTarget(options.DeliveryConcurrency),
+            TargetMassTransit => new MassTransitTarget(options.Amqp ?? new Uri(MassTransitTarget.DefaultAmqp), options.Queue == "quorum", options.DeliveryConcurrency),
+            _ => new HeraldTarget(options.Broker, options.AdminToken, options.DataDirectory, options.DeliveryConcurrency),
+        };
         try
         {
-            for (var i = 0; i < options.Subscribers; i++)
-            {
-                var subscriber = i;
-                apps.Add(await StartSubscriberAsync(http, adminToken!, brokerUrl!, workspace, $"subscriber{i}", new { concurrency = options.DeliveryConcurrency }, context =>
-                {
-                    received.TryAdd((subscriber, context.EventId), (DateTimeOffset.UtcNow - context.Time!.Value).TotalMilliseconds);
-                    return Task.CompletedTask;
-                }, tempApps, ct));
-            }
-
-            var publisherToken = (await LinkAsync(http, adminToken!, workspace, "load.publisher", "{}", "http://127.0.0.1:9", ct)).Token;
-            await output.WriteLineAsync($"Publishing {options.Events} events to {brokerUrl} ({Account}/{workspace}), {options.Subscribers} subscribers, {options.Concurrency} publishes in flight.");
-
-            var publishLatencies = new double[options.Events];
-            var next = -1;
-            var failures = 0;
-            var clock = Stopwatch.StartNew();
-            var publishers = Enumerable.Range(0, options.Concurrency).Select(async _ =>
-            {
-                int n;
-                while ((n = Interlocked.Increment(ref next)) < options.Events)
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Put, $"/{Account}/{workspace}/events/load-event")
-                    {
-                        Content = new StringContent($$"""{"n":{{n}},"payload":"load-generator"}""", Encoding.UTF8, "application/json"),
-                    };
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", publisherToken);
-                    var started = Stopwatch.GetTimestamp();
-                    using var response = await http.SendAsync(request, ct);
-                    publishLatencies[n] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    if ((int)response.StatusCode != 202)
-                    {
-                        Interlocked.Increment(ref failures);
-                    }
-                }
-            }).ToList();
-            await Task.WhenAll(publishers);
-            var publishSeconds = clock.Elapsed.TotalSeconds;
-            var expected = (long)(options.Events - failures) * options.Subscribers;
-            while (received.Count < expected)
-            {
-                await Task.Delay(10, ct);
-            }
-
-            var totalSeconds = clock.Elapsed.TotalSeconds;
-            var endToEnd = received.Values.Order().ToArray();
-            Array.Sort(publishLatencies);
-            await output.WriteLineAsync($"published: {options.Events - failures} accepted, {failures} refused, in {publishSeconds:0.00} s = {(options.Events - failures) / publishSeconds:0} events/s");
-            await output.WriteLineAsync($"delivered: {endToEnd.Length} deliveries in {totalSeconds:0.00} s = {endToEnd.Length / totalSeconds:0} deliveries/s");
-            await output.WriteLineAsync($"publish latency ms: p50 {Percentile(publishLatencies, 0.50):0.0}  p99 {Percentile(publishLatencies, 0.99):0.0}  max {publishLatencies[^1]:0.0}");
-            await output.WriteLineAsync($"publish→handler latency ms: p50 {Percentile(endToEnd, 0.50):0.0}  p99 {Percentile(endToEnd, 0.99):0.0}  max {endToEnd[^1]:0.0}");
-            return failures == 0 ? 0 : 1;
+            var publishTarget = await target.StartAsync(options.Subscribers, recorder, ct);
+            return await LoadDriver.RunAsync(publishTarget, recorder, new DriveOptions(options.Events, options.Subscribers, options.Concurrency, options.Rate, options.Warmup), output, ct);
+        }
+        catch (LoadSetupException e)
+        {
+            await output.WriteLineAsync(e.Message);
+            return 1;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            await output.WriteLineAsync($"Stopped after {options.Timeout.TotalSeconds:0} s with {received.Count} deliveries received.");
+            await output.WriteLineAsync($"Stopped after {options.Timeout.TotalSeconds:0} s with {recorder.Count} deliveries received.");
             return 2;
         }
-        finally
+        catch (OperationCanceledException)
         {
-            foreach (var app in apps)
-            {
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
-            }
-
-            if (ownBroker is not null)
-            {
-                await ownBroker.StopAsync(CancellationToken.None);
-                await ownBroker.DisposeAsync();
-            }
-
-            Directory.Delete(tempApps, recursive: true);
-            if (tempData is not null)
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                Directory.Delete(tempData, recursive: true);
-            }
+            await output.WriteLineAsync($"Interrupted with {recorder.Count} deliveries received.");
+            return 130;
         }
     }
 
@@ -183,14 +130,14 @@ internal static class LoadRun
         return app;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string Address(WebApplication app) =>
+    internal static string Address(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     internal static async Task<LinkResponse> LinkAsync(HttpClient http, string adminToken, string workspace, string sender, string service, string endpoint, CancellationToken ct)
