@@ -83,7 +83,9 @@ public static class HeraldBroker
             : new NoPruning());
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Detail ??= $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not a Herald endpoint (HTTP {context.ProblemDetails.Status}). Check the method and path against the protocol: publish with PUT /{{account}}/{{workspace}}/events/{{key}}, admin calls under {HeraldPaths.AdminPrefix}.");
+        // Neither client logs per request: a delivery's outcome is recorded by the dispatcher, a routed call by the router.
         services.AddHttpClient(DeliveryClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
@@ -93,6 +95,7 @@ public static class HeraldBroker
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
         services.AddHttpClient(RouterEndpoint.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,

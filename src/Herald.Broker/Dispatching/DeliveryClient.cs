@@ -121,10 +121,10 @@ internal sealed class DeliveryClient
 
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp.ToString(CultureInfo.InvariantCulture));
-        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningSecret, id, timestamp, evt.Body.Span));
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningKey, id, timestamp, evt.Body.Span));
         var context = new DeliveryContext(id, timestamp.ToString(CultureInfo.InvariantCulture), requestId, subscription.HandlerId, evt.Key, evt.Sender, evt.Subject,
             evt.Account, evt.Workspace, attempt.ToString(CultureInfo.InvariantCulture));
-        headers.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(app.SigningSecret, context));
+        headers.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(app.SigningKey, context));
         return request;
     }
 

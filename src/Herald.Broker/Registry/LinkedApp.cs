@@ -1,6 +1,7 @@
 using Herald.Storage;
 using Herald.Delivery;
 using Herald.Manifests;
+using Herald.Protocol;
 
 namespace Herald.Broker.Registry;
 
@@ -14,6 +15,7 @@ internal sealed class LinkedApp
         Service = service;
         Token = token;
         SigningSecret = signingSecret;
+        SigningKey = WebhookSignature.DecodeSecret(signingSecret);
         Subscriptions = service.Events.Values
             .Select(e => new Subscription(this, e))
             .ToList();
@@ -33,6 +35,9 @@ internal sealed class LinkedApp
 
     /// <summary>The app's signing secret.</summary>
     public string SigningSecret { get; }
+
+    /// <summary>The HMAC key of <see cref="SigningSecret"/>, decoded once.</summary>
+    public byte[] SigningKey { get; }
 
     /// <summary>The app's subscriptions, one per entry of <c>events</c>.</summary>
     public IReadOnlyList<Subscription> Subscriptions { get; }

@@ -29,11 +29,15 @@ public static class DeliveryContextSignature
     private const string Version = "herald-context-v1";
 
     /// <summary>Signs <paramref name="context"/>; returns the header's value.</summary>
-    public static string Sign(string secret, DeliveryContext context)
+    public static string Sign(string secret, DeliveryContext context) => Sign(WebhookSignature.DecodeSecret(secret), context);
+
+    /// <summary>Signs <paramref name="context"/> with a secret's key (<see cref="WebhookSignature.DecodeSecret"/>); returns the header's value.</summary>
+    public static string Sign(ReadOnlySpan<byte> key, DeliveryContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var key = WebhookSignature.DecodeSecret(secret);
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(context))));
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(context)), hash);
+        return "v1," + Convert.ToBase64String(hash);
     }
 
     /// <summary>Whether <paramref name="header"/> signs <paramref name="context"/> under any of <paramref name="secrets"/>.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,14 +21,30 @@ public static class WebhookSignature
     public static string NewSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Signs a message; returns the value of the <c>webhook-signature</c> header.</summary>
-    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body)
+    public static string Sign(string secret, string id, long timestamp, ReadOnlySpan<byte> body) => Sign(DecodeSecret(secret), id, timestamp, body);
+
+    /// <summary>Signs a message with a secret's key (<see cref="DecodeSecret"/>); returns the value of the <c>webhook-signature</c> header.</summary>
+    public static string Sign(ReadOnlySpan<byte> key, string id, long timestamp, ReadOnlySpan<byte> body)
     {
-        var key = DecodeSecret(secret);
-        var prefix = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{id}.{timestamp}."));
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        hmac.AppendData(prefix);
-        hmac.AppendData(body);
-        return "v1," + Convert.ToBase64String(hmac.GetHashAndReset());
+        ArgumentNullException.ThrowIfNull(id);
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(id.Length) + 22 + body.Length);
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(id, buffer);
+            buffer[length++] = (byte)'.';
+            timestamp.TryFormat(buffer.AsSpan(length), out var digits, provider: CultureInfo.InvariantCulture);
+            length += digits;
+            buffer[length++] = (byte)'.';
+            body.CopyTo(buffer.AsSpan(length));
+            length += body.Length;
+            Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            HMACSHA256.HashData(key, buffer.AsSpan(0, length), hash);
+            return "v1," + Convert.ToBase64String(hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -68,8 +85,9 @@ public static class WebhookSignature
     }
 
     /// <summary>The HMAC key of a <c>whsec_</c> secret.</summary>
-    internal static byte[] DecodeSecret(string secret)
+    public static byte[] DecodeSecret(string secret)
     {
+        ArgumentNullException.ThrowIfNull(secret);
         var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret;
         return Convert.FromBase64String(encoded);
     }
