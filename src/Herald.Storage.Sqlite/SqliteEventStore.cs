@@ -24,6 +24,8 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     private readonly ConcurrentDictionary<string, SqliteDeliveryQueue> _queues = new(StringComparer.Ordinal);
     private SqliteConnection? _writeConnection;
     private GroupCommitWriter? _writer;
+    private WalCheckpointer? _checkpointer;
+    private int _disposed;
 
     /// <summary>Creates a store over the file <see cref="SqliteStoreOptions.DatabasePath"/>, on the system clock.</summary>
     public SqliteEventStore(SqliteStoreOptions options)
@@ -68,7 +70,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         {
             _writeConnection = new SqliteConnection(_connectionString);
             await _writeConnection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            Execute(_writeConnection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (_options.SynchronousFull ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;");
+            Execute(_writeConnection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (_options.SynchronousFull ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;");
             using (var transaction = _writeConnection.BeginTransaction())
             {
                 Execute(_writeConnection, transaction, Schema.Create);
@@ -80,7 +82,19 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
             throw new StoreUnavailableException($"Cannot open the SQLite store at '{_options.DatabasePath}': {ex.Message}", ex);
         }
 
-        _writer = new GroupCommitWriter(_writeConnection, _options.WriteQueueCapacity);
+        var checkpointConnection = new SqliteConnection(_connectionString);
+        try
+        {
+            await checkpointConnection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            await checkpointConnection.DisposeAsync().ConfigureAwait(false);
+            throw new StoreUnavailableException($"Cannot open the SQLite store at '{_options.DatabasePath}': {ex.Message}", ex);
+        }
+
+        _checkpointer = new WalCheckpointer(checkpointConnection);
+        _writer = new GroupCommitWriter(_writeConnection, _options.WriteQueueCapacity, _checkpointer.Committed);
 
         // Files written before leases moved to memory may hold rows marked in flight: they are due again at once.
         await WriteAsync((c, t) => Execute(c, t, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1"), cancellationToken).ConfigureAwait(false);
@@ -103,8 +117,14 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     }
 
     /// <inheritdoc/>
+    /// <remarks>Idempotent: a host that registers the store under several interfaces disposes it once per registration.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         foreach (var queue in _queues.Values)
         {
             await queue.DisposeAsync().ConfigureAwait(false);
@@ -113,6 +133,11 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         if (_writer is not null)
         {
             await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_writeConnection is not null)

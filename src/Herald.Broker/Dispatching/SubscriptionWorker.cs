@@ -114,7 +114,17 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
                     {
                         _inFlight++;
                         _outstanding.Add(lease);
-                        _attempts[lease] = AttemptAsync(subscription, lease);
+                        _attempts[lease] = Task.CompletedTask;
+                    }
+
+                    // Runs here until its request is on the wire; an attempt that already finished has removed itself.
+                    var attempt = AttemptAsync(subscription, lease);
+                    lock (_outstanding)
+                    {
+                        if (_attempts.ContainsKey(lease))
+                        {
+                            _attempts[lease] = attempt;
+                        }
                     }
                 }
             }
@@ -132,7 +142,6 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
 
     private async Task AttemptAsync(Subscription subscription, DeliveryLease lease)
     {
-        await Task.Yield();
         var settled = false;
         try
         {

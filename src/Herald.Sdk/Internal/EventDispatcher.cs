@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -16,6 +17,7 @@ namespace Herald.Sdk.Internal;
 internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClients clients, ReplayGuard replays, TimeProvider timeProvider, ILoggerFactory loggerFactory)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Herald.Sdk.Events");
+    private readonly ConcurrentDictionary<string, ILogger> _handlerLoggers = new(StringComparer.Ordinal);
 
     public async Task HandleAsync(HttpContext http)
     {
@@ -25,12 +27,7 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
         var workspace = request.RouteValues["workspace"] as string ?? string.Empty;
         var handlerId = request.Headers[HeraldHeaders.EventHandlerId].ToString();
 
-        byte[] body;
-        using (var buffer = new MemoryStream())
-        {
-            await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            body = buffer.ToArray();
-        }
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
 
         var check = WebhookSignature.Verify(
             definition.Settings.SigningSecrets,
@@ -81,8 +78,7 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
         JsonElement json;
         try
         {
-            using var document = JsonDocument.Parse(body);
-            json = document.RootElement.Clone();
+            json = JsonSerializer.Deserialize<JsonElement>(body);
         }
         catch (JsonException e)
         {
@@ -129,7 +125,7 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
             Time = time,
             Clients = clients.For(new ContextScope(account, workspace, credential)),
             Services = http.RequestServices,
-            Logger = loggerFactory.CreateLogger("Herald.Events." + handlerId),
+            Logger = _handlerLoggers.GetOrAdd(handlerId, static (id, factory) => factory.CreateLogger("Herald.Events." + id), loggerFactory),
             CancellationToken = cancellationToken,
         };
 
@@ -178,6 +174,21 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
                 $"Handler '{handlerId}' failed",
                 $"The handler '{handlerId}' threw {e.GetType().Name}: {e.Message}. The delivery will be retried; see the app's log for the stack trace.").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The request body; read straight into an array of its declared length when it has one.</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is { } length and <= int.MaxValue)
+        {
+            var body = new byte[length];
+            await request.Body.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+            return body;
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
     }
 
     private static string Describe(IEnumerable<string> ids)

@@ -17,9 +17,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
     private readonly Task _loop;
 
-    public GroupCommitWriter(SqliteConnection connection, int capacity)
+    private readonly Action _committed;
+
+    public GroupCommitWriter(SqliteConnection connection, int capacity, Action committed)
     {
         _connection = connection;
+        _committed = committed;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -102,6 +105,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             failure = ex;
             return false;
         }
+
+        _committed();
 
         foreach (var write in batch)
         {
