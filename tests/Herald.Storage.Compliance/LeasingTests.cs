@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Herald.Storage.Compliance;
@@ -8,6 +9,43 @@ namespace Herald.Storage.Compliance;
 /// </summary>
 public abstract class LeasingTests : StoreTestBase
 {
+    [Fact]
+    public async Task LeasingABacklog_WhileSettlementsCommit_HandsOutEachDeliveryOnce()
+    {
+        // More than a store is likely to hold in memory, leased in small batches while earlier batches settle: a store
+        // that reads its backlog must not hand out again what was settled while it was reading.
+        const int Backlog = 3000;
+        var s1 = await SubscribeAsync();
+        for (var round = 0; round < Backlog / 100; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => AppendAsync(Event(), s1)));
+        }
+
+        var queue = await QueueAsync(s1);
+        var leasesPerDelivery = new ConcurrentDictionary<string, int>();
+        var settling = new List<Task>();
+        var elapsed = Stopwatch.StartNew();
+        while (leasesPerDelivery.Count < Backlog)
+        {
+            Assert.True(elapsed.Elapsed < Patience * 6, $"Leased {leasesPerDelivery.Count} of {Backlog} deliveries in {elapsed.Elapsed.TotalSeconds:F0} s.");
+            var leases = await queue.LeaseAsync(64, LongLease, PollWait);
+            foreach (var lease in leases)
+            {
+                leasesPerDelivery.AddOrUpdate(lease.DeliveryId, 1, (_, n) => n + 1);
+            }
+
+            if (leases.Count > 0)
+            {
+                settling.Add(Task.Run(async () => await queue.SettleAsync([.. leases.Select(Delivered)])));
+            }
+        }
+
+        await Task.WhenAll(settling);
+        Assert.DoesNotContain(leasesPerDelivery, d => d.Value > 1);
+        await AssertNothingDueAsync(s1);
+        await AssertCountsAsync(s1, new DeliveryCounts(0, 0, Backlog, 0));
+    }
+
     [Fact]
     public async Task Lease_TakesAtMostMax_OldestFirst_AndCountsAnAttemptForEach()
     {

@@ -54,7 +54,7 @@ public abstract class StoreTestBase : IAsyncLifetime
     protected static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The <c>maxWait</c> of each long poll while waiting for deliveries to come.</summary>
-    private static readonly TimeSpan PollWait = TimeSpan.FromMilliseconds(500);
+    protected static readonly TimeSpan PollWait = TimeSpan.FromMilliseconds(500);
 
     private static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(20);
 

@@ -48,6 +48,10 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
     private long? _nextDueMs;
     private long? _retryDueDuringRead;
     private bool _reading;
+
+    // A read of the file races with settlements: a row it saw pending may be settled before its result is merged.
+    private readonly HashSet<long> _settledDuringRead = [];
+    private int _forgetEpoch;
     private bool _closed;
 
     public SqliteDeliveryQueue(SqliteEventStore store, string subscriptionId)
@@ -118,6 +122,7 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
             _readyIds.Clear();
             _expired.Clear();
             _leased.Clear();
+            _forgetEpoch++;
             MarkDirtyLocked();
         }
 
@@ -134,6 +139,7 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
             cancellationToken.ThrowIfCancellationRequested();
             var now = NowMs;
             int version;
+            int epoch;
             int readLimit;
             long wakeAt;
             lock (_gate)
@@ -152,19 +158,21 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
 
                 var read = _dirty || _nextDueMs <= now;
                 version = _dirtyVersion;
+                epoch = _forgetEpoch;
                 readLimit = _capacity + _leased.Count;
                 wakeAt = Math.Min(deadline, Math.Min(_nextDueMs ?? long.MaxValue, EarliestExpiryLocked()));
                 if (read)
                 {
                     _reading = true;
                     _retryDueDuringRead = null;
+                    _settledDuringRead.Clear();
                     wakeAt = -1;
                 }
             }
 
             if (wakeAt < 0)
             {
-                await ReadFileAsync(version, readLimit, cancellationToken).ConfigureAwait(false);
+                await ReadFileAsync(version, epoch, readLimit, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -177,7 +185,7 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
         }
     }
 
-    private async Task ReadFileAsync(int version, int limit, CancellationToken cancellationToken)
+    private async Task ReadFileAsync(int version, int epoch, int limit, CancellationToken cancellationToken)
     {
         List<QueuedDelivery> due;
         long? nextDue;
@@ -198,14 +206,23 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
         lock (_gate)
         {
             _reading = false;
+            if (epoch != _forgetEpoch)
+            {
+                // The subscription was removed while reading: what was read is dead now. Read again.
+                _settledDuringRead.Clear();
+                return;
+            }
+
             foreach (var delivery in due)
             {
                 _readHighWater = Math.Max(_readHighWater, delivery.Id);
-                if (!_leased.ContainsKey(delivery.Id) && _readyIds.Add(delivery.Id))
+                if (!_leased.ContainsKey(delivery.Id) && !_settledDuringRead.Contains(delivery.Id) && _readyIds.Add(delivery.Id))
                 {
                     _ready.Enqueue(delivery);
                 }
             }
+
+            _settledDuringRead.Clear();
 
             var more = due.Count >= limit;
             if (version == _dirtyVersion && !more)
@@ -284,6 +301,11 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
                 if (_leased.TryGetValue(id, out var lease) && ReferenceEquals(lease, settlement.Lease))
                 {
                     _leased.Remove(id);
+                }
+
+                if (_reading)
+                {
+                    _settledDuringRead.Add(id);
                 }
 
                 if (applied[i] && settlement.Kind == SettlementKind.Retry)
