@@ -15,6 +15,7 @@ cli="$root/src/Herald.Cli/bin/Release/net10.0/Herald.Cli.dll"
 loadgen="$root/bench/Herald.LoadGen/bin/Release/net10.0/Herald.LoadGen.dll"
 [[ -f $cli && -f $loadgen ]] || { echo "Build $cli and $loadgen first (Release)." >&2; exit 1; }
 tmp=$(mktemp -d)
+mkdir -p "$tmp/home"
 broker_pid=""
 cleanup() {
     if [[ -n $broker_pid ]]; then kill -TERM "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
