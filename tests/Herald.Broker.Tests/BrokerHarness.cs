@@ -134,6 +134,7 @@ public static class Eventually
     public static async Task<T> ReturnsAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, string what, TimeSpan? deadline = null)
     {
         var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(20));
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
         T last;
         while (true)
         {
@@ -148,7 +149,7 @@ public static class Eventually
                 throw new TimeoutException($"Timed out waiting for {what}; last value: {JsonSerializer.Serialize(last)}");
             }
 
-            await Task.Delay(20);
+            await poll.WaitForNextTickAsync();
         }
     }
 

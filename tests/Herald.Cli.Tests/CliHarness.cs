@@ -126,6 +126,7 @@ internal static class Eventually
         where T : class
     {
         var deadline = DateTime.UtcNow + timeout;
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         while (true)
         {
             if (await probe() is { } value)
@@ -138,7 +139,7 @@ internal static class Eventually
                 throw new TimeoutException($"Timed out after {timeout.TotalSeconds} s waiting for {what}.");
             }
 
-            await Task.Delay(100);
+            await poll.WaitForNextTickAsync();
         }
     }
 
