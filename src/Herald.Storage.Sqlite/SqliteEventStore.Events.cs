@@ -198,7 +198,7 @@ public sealed partial class SqliteEventStore
                 update.Parameters.AddWithValue("$n", attempt);
                 if (settlement.Kind == SettlementKind.Retry)
                 {
-                    update.Parameters.AddWithValue("$due", now + (long)Math.Ceiling(Math.Max(0, settlement.RetryIn.TotalMilliseconds)));
+                    update.Parameters.AddWithValue("$due", DueMs(settlement.RetryIn));
                 }
                 else if (settlement.Kind == SettlementKind.Dead)
                 {

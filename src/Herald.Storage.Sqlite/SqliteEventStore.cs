@@ -150,6 +150,16 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
 
     private long NowMs => _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>
+    /// The first whole millisecond at or after <paramref name="delay"/> from now: a delivery due then is never
+    /// attempted before its delay has passed (due times are compared with the truncated clock).
+    /// </summary>
+    internal long DueMs(TimeSpan delay)
+    {
+        var ticks = (_timeProvider.GetUtcNow() + (delay > TimeSpan.Zero ? delay : TimeSpan.Zero) - DateTimeOffset.UnixEpoch).Ticks;
+        return (ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond;
+    }
+
     private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken)
     {
         try

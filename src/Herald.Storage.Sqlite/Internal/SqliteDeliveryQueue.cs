@@ -292,7 +292,6 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
             throw;
         }
 
-        var now = NowMs;
         lock (_gate)
         {
             for (var i = 0; i < held.Count; i++)
@@ -310,7 +309,7 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
 
                 if (applied[i] && settlement.Kind == SettlementKind.Retry)
                 {
-                    var due = now + (long)Math.Ceiling(Math.Max(0, settlement.RetryIn.TotalMilliseconds));
+                    var due = _store.DueMs(settlement.RetryIn);
                     _nextDueMs = Min(_nextDueMs, due);
                     if (_reading)
                     {
