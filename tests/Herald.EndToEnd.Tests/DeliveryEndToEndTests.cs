@@ -116,11 +116,13 @@ public sealed class DeliveryEndToEndTests : IAsyncLifetime
     public async Task BrokerKilledWithSigkill_WhileDeliveriesArePending_LosesNoneAfterRestart()
     {
         await using var app = await AppProcess.StartAsync(_broker, Repo.TestSubscriberFolder, Account, "dev");
+        // Each handler call takes 500 ms and anyKey delivers 10 at a time, so the 200 take at least 10 s to deliver:
+        // far longer than sending them, so some are still pending when the broker is killed, however fast delivery is.
         const int Events = 200;
         var ids = new List<string>();
         for (var i = 0; i < Events; i++)
         {
-            ids.Add((await _broker.SendAsync(Account, "dev", "vtex.any", "test-event", $$"""{"delayMs":50,"n":{{i}}}""")).Id);
+            ids.Add((await _broker.SendAsync(Account, "dev", "vtex.any", "test-event", $$"""{"delayMs":500,"n":{{i}}}""")).Id);
         }
 
         var before = await _broker.SubscriptionAsync(Account, "dev", Sub("dev", "anyKey"));
