@@ -25,7 +25,10 @@ internal sealed class HeraldTarget(string? broker, string? adminToken, string? d
         if (brokerUrl is null)
         {
             _tempData = Directory.CreateTempSubdirectory("herald-load-").FullName;
-            var builder = HeraldBroker.CreateBuilder(new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = _tempData });
+            // The per-app publish limit (5,000/s by default) would refuse part of a run faster than that; this measures
+            // the delivery core, so the limit is set out of reach.
+            var options = new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = _tempData, PublishPermitsPerSecond = 1_000_000, PublishBurst = 1_000_000 };
+            var builder = HeraldBroker.CreateBuilder(options);
             builder.Logging.ClearProviders();
             builder.Services.AddHeraldSqliteStore(Path.Combine(_tempData, "herald.db"));
             _ownBroker = HeraldBroker.Build(builder);
