@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Herald and runs every test project; prints one closing line "N passed, N failed".
-# Installs what the tests need when it is missing (the .NET SDK is expected on the machine).
+# Installs what the tests need when it is missing (nats-server, through apt-get; the .NET SDK is expected on the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,22 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# The NATS store's tests start real nats-server processes. Debian's package puts it in /usr/sbin, which is not on
+# every user's PATH.
+export PATH="$PATH:/usr/sbin"
+if ! command -v nats-server >/dev/null 2>&1; then
+  echo "Installing nats-server (apt-get install -y nats-server) for the NATS store's tests."
+  as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  fi
+  apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
+  if ! "${apt_get[@]}" install -y nats-server >/dev/null 2>&1; then
+    "${apt_get[@]}" update >/dev/null
+    "${apt_get[@]}" install -y nats-server >/dev/null
+  fi
+fi
 
 # trx files go under tests/ (ignored by git), one per test project.
 results="$(pwd)/tests/TestResults"

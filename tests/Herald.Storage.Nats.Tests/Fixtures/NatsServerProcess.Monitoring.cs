@@ -1,0 +1,49 @@
+using System.Text.Json;
+
+namespace Herald.Storage.Nats.Tests.Fixtures;
+
+public sealed partial class NatsServerProcess
+{
+    /// <summary>
+    /// Reads <c>meta_cluster</c> from the node's <c>GET /jsz</c>; null when the server reports none (a single server).
+    /// Throws <see cref="HttpRequestException"/> when the node does not answer.
+    /// </summary>
+    public async Task<MetaClusterState?> GetMetaClusterAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await MonitoringHttp.Client.GetAsync(new Uri(MonitorUrl, "jsz"), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var jsz = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        if (!jsz.RootElement.TryGetProperty("meta_cluster", out var meta) || meta.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var leader = meta.TryGetProperty("leader", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+        var size = meta.TryGetProperty("cluster_size", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : 0;
+        var replicas = new List<MetaClusterPeer>();
+        if (meta.TryGetProperty("replicas", out var peers) && peers.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var peer in peers.EnumerateArray())
+            {
+                var name = peer.TryGetProperty("name", out var n) ? n.GetString() : null;
+                var current = peer.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.True;
+                if (!string.IsNullOrEmpty(name))
+                {
+                    replicas.Add(new MetaClusterPeer(name, current));
+                }
+            }
+        }
+
+        return new MetaClusterState(string.IsNullOrEmpty(leader) ? null : leader, size, replicas);
+    }
+}
+
+/// <summary>The one HTTP client for monitoring endpoints: no proxy (they are on loopback) and a short timeout.</summary>
+internal static class MonitoringHttp
+{
+    public static HttpClient Client { get; } = new(new SocketsHttpHandler { UseProxy = false })
+    {
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+}
