@@ -1,0 +1,559 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using System.Text;
+using Herald.Storage.Nats.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using NATS.Client.KeyValueStore;
+
+namespace Herald.Storage.Nats;
+
+/// <summary>
+/// The cluster store on NATS JetStream, shared by every broker on the cluster. A publish is one message on the events
+/// stream (its commit point); each broker copies committed events to one queue per subscription on the deliveries
+/// stream (a work queue, each read by one durable pull consumer); dead letters, delivered markers, the app registry and
+/// the attempt history of deliveries that failed live in streams and buckets of their own. Time is the servers'.
+/// </summary>
+/// <remarks>
+/// Recovery: a lease is an unacknowledged message. A live broker keeps its leases alive and hands back the ones that
+/// run out; when a broker dies, the server hands its leases out again after <see cref="NatsStoreOptions.AckWait"/>,
+/// as the next attempt.
+/// </remarks>
+public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetterStore, IRetentionStore, IAsyncDisposable
+{
+    /// <summary>How long the fan-out waits for the cluster to confirm an event's copies before it copies the event again.</summary>
+    private static readonly TimeSpan CopyConfirmTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly NatsStoreOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly StoreNames _names;
+    private readonly NatsConnection _connection;
+    private readonly NatsJSContext _js;
+    private readonly NatsKVContext _kv;
+    private readonly ConcurrentDictionary<string, NatsDeliveryQueue> _queues = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private INatsKVStore? _apps;
+    private INatsKVStore? _attempts;
+    private Task? _fanOut;
+    private int _disposed;
+
+    /// <summary>Creates a store on the cluster at <see cref="NatsStoreOptions.Url"/>.</summary>
+    public NatsEventStore(NatsStoreOptions options, TimeProvider? timeProvider = null, ILogger<NatsEventStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problems)
+        {
+            throw new ArgumentException(problems, nameof(options));
+        }
+
+        _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _names = new StoreNames(options.Prefix);
+        _connection = new NatsConnection(NatsOpts.Default with
+        {
+            Url = options.Url,
+            Name = "herald-broker",
+            RequestTimeout = TimeSpan.FromSeconds(5),
+        });
+        _js = new NatsJSContext(_connection);
+        _kv = new NatsKVContext(_js);
+    }
+
+    internal StoreNames Names => _names;
+
+    internal NatsJSContext JetStream => _js;
+
+    internal NatsStoreOptions Options => _options;
+
+    internal TimeProvider Clock => _timeProvider;
+
+    internal INatsKVStore Attempts => _attempts ?? throw NotInitialised();
+
+    private INatsKVStore Apps => _apps ?? throw NotInitialised();
+
+    /// <inheritdoc/>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _connection.ConnectAsync().ConfigureAwait(false);
+            // Streams and buckets are made at once: on a cluster each is a replicated group that elects a leader.
+            var replicas = _options.Replicas;
+            var apps = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AppsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: linked apps" }, cancellationToken).AsTask();
+            var attempts = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AttemptsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: attempts of deliveries that failed" }, cancellationToken).AsTask();
+            await Task.WhenAll(
+                EnsureStreamAsync(new StreamConfig(_names.EventsStream, [_names.AllEvents])
+                {
+                    Description = "Herald: every accepted event, the commit point of a publish",
+                    Retention = StreamConfigRetention.Limits,
+                    MaxAge = _options.Retention,
+                    DuplicateWindow = _options.DedupeWindow,
+                }, cancellationToken).AsTask(),
+                EnsureStreamAsync(new StreamConfig(_names.DeliveriesStream, [_names.AllDeliveries])
+                {
+                    Description = "Herald: one queue of deliveries per subscription",
+                    Retention = StreamConfigRetention.Workqueue,
+                    DuplicateWindow = TimeSpan.FromMinutes(2),
+                }, cancellationToken).AsTask(),
+                EnsureStreamAsync(new StreamConfig(_names.DeadLettersStream, [_names.AllDeadLetters])
+                {
+                    Description = "Herald: dead letters, until redriven or purged",
+                    Retention = StreamConfigRetention.Limits,
+                    DuplicateWindow = TimeSpan.FromMinutes(2),
+                }, cancellationToken).AsTask(),
+                EnsureStreamAsync(new StreamConfig(_names.DeliveredStream, [_names.AllDelivered])
+                {
+                    Description = "Herald: one marker per delivered delivery, kept as long as its event",
+                    Retention = StreamConfigRetention.Limits,
+                    MaxAge = _options.Retention,
+                    DuplicateWindow = TimeSpan.FromMinutes(2),
+                }, cancellationToken).AsTask(),
+                apps,
+                attempts).ConfigureAwait(false);
+            _apps = await apps.ConfigureAwait(false);
+            _attempts = await attempts.ConfigureAwait(false);
+            var fanOut = await EnsureConsumerAsync(_names.EventsStream, new ConsumerConfig(_names.FanOutConsumer)
+            {
+                Description = "Herald: copies each event to its subscriptions' queues",
+                FilterSubject = _names.AllEvents,
+                AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                AckWait = _options.AckWait,
+                MaxDeliver = -1,
+                MaxAckPending = 10_000,
+            }, cancellationToken).ConfigureAwait(false);
+            _fanOut = Task.Run(() => FanOutAsync(fanOut, _stopping.Token), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            throw new StoreUnavailableException($"The NATS cluster at {_options.Url} cannot be used as Herald's store: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<AppendResult> AppendAsync(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        ArgumentNullException.ThrowIfNull(subscriptionIds);
+        var headers = EventCodec.Headers(evt);
+        headers[EventCodec.Subscriptions] = string.Join(',', subscriptionIds);
+        var msgId = idempotencyKey is null
+            ? evt.Id.ToString("N")
+            : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{evt.Account}/{evt.Workspace}/{evt.Sender}/{idempotencyKey}")));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.PublishTimeout);
+        PubAckResponse ack;
+        try
+        {
+            ack = await _js.PublishAsync(_names.Event(evt), evt.Body, headers: headers, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: timeout.Token).ConfigureAwait(false);
+            EnsureStored(ack);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new StoreUnavailableException($"The NATS cluster did not confirm the event within {_options.PublishTimeout.TotalMilliseconds:0} ms; it may still be committed. Resend with the same Idempotency-Key.", null, outcomeUnknown: true);
+        }
+        catch (NatsNoRespondersException ex)
+        {
+            throw new StoreUnavailableException("The NATS cluster has no events stream leader now (quorum lost?); nothing was stored.", ex);
+        }
+        catch (NatsJSApiException ex)
+        {
+            throw new StoreUnavailableException($"The NATS cluster refused the event: {ex.Error.Description}; nothing was stored.", ex);
+        }
+        catch (NatsException ex)
+        {
+            throw new StoreUnavailableException($"The NATS cluster did not take the event: {ex.Message}. It may still be committed; resend with the same Idempotency-Key.", ex, outcomeUnknown: true);
+        }
+
+        if (ack.Duplicate)
+        {
+            var first = await GetAsync(_names.EventsStream, ack.Seq, cancellationToken).ConfigureAwait(false);
+            if (first is { } stored)
+            {
+                var firstHeaders = EventCodec.ParseRaw(stored.Hdrs);
+                return new AppendResult(Guid.Parse(EventCodec.Get(firstHeaders, EventCodec.EventId)), EventCodec.SubscriptionIds(firstHeaders).Length, true);
+            }
+
+            return new AppendResult(evt.Id, subscriptionIds.Count, true);
+        }
+
+        return new AppendResult(evt.Id, subscriptionIds.Count, false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IDeliveryQueue> OpenQueueAsync(string subscriptionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscriptionId);
+        var queue = new NatsDeliveryQueue(this, subscriptionId);
+        if (!_queues.TryAdd(subscriptionId, queue))
+        {
+            throw new InvalidOperationException($"The queue of {subscriptionId} is already open in this process; a broker holds one queue per subscription.");
+        }
+
+        try
+        {
+            await queue.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _queues.TryRemove(new KeyValuePair<string, NatsDeliveryQueue>(subscriptionId, queue));
+            throw;
+        }
+
+        return queue;
+    }
+
+    internal void QueueClosed(NatsDeliveryQueue queue) => _queues.TryRemove(new KeyValuePair<string, NatsDeliveryQueue>(queue.SubscriptionId, queue));
+
+    /// <inheritdoc/>
+    public async ValueTask SubscriptionChangedAsync(SubscriptionSpec subscription, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        await EnsureQueueConsumerAsync(subscription.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> SubscriptionRemovedAsync(string subscriptionId, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscriptionId);
+        var token = StoreNames.Token(subscriptionId);
+        if (_queues.TryGetValue(subscriptionId, out var queue))
+        {
+            queue.ForgetLeases();
+        }
+
+        try
+        {
+            await _js.DeleteConsumerAsync(_names.DeliveriesStream, _names.Consumer(token), cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            // Never opened, or already removed.
+        }
+
+        var count = 0;
+        await foreach (var stored in ReadAsync(_names.DeliveriesStream, _names.Deliveries(token), 1, cancellationToken).ConfigureAwait(false))
+        {
+            var headers = EventCodec.ParseRaw(stored.Hdrs);
+            var evt = EventCodec.Event(headers, stored.Data.ToArray());
+            var attempts = await AttemptHistoryAsync(stored.Seq, cancellationToken).ConfigureAwait(false);
+            await PublishDeadLetterAsync(subscriptionId, reason, attempts, evt, ParseSequence(headers), stored.Seq, cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(_names.DeliveriesStream, stored.Seq, cancellationToken).ConfigureAwait(false);
+            await ForgetAttemptsAsync(stored.Seq, cancellationToken).ConfigureAwait(false);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyDictionary<string, DeliveryCounts>> CountAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionIds);
+        var undelivered = await SubjectCountsAsync(_names.DeliveriesStream, _names.AllDeliveries, cancellationToken).ConfigureAwait(false);
+        var delivered = await SubjectCountsAsync(_names.DeliveredStream, _names.AllDelivered, cancellationToken).ConfigureAwait(false);
+        var dead = await SubjectCountsAsync(_names.DeadLettersStream, _names.AllDeadLetters, cancellationToken).ConfigureAwait(false);
+        var deadByToken = dead.GroupBy(d => StoreNames.LastToken(d.Key)).ToDictionary(g => g.Key, g => g.Sum(d => d.Value), StringComparer.Ordinal);
+        var counts = new Dictionary<string, DeliveryCounts>(StringComparer.Ordinal);
+        foreach (var id in subscriptionIds)
+        {
+            var token = StoreNames.Token(id);
+            var queued = undelivered.GetValueOrDefault(_names.Deliveries(token));
+            var inFlight = _queues.TryGetValue(id, out var queue) ? Math.Min(queue.HeldCount, queued) : 0;
+            counts[id] = new DeliveryCounts(queued - inFlight, inFlight, delivered.GetValueOrDefault(_names.Delivered(token)), deadByToken.GetValueOrDefault(token));
+        }
+
+        return counts;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> PingAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _js.GetAccountInfoAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var queue in _queues.Values)
+        {
+            await queue.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_fanOut is not null)
+        {
+            await _fanOut.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    // ---- Fan-out: committed events to their subscriptions' queues ----
+
+    private async Task FanOutAsync(INatsJSConsumer consumer, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await CopyEventsAsync(consumer, stopping).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                Log.FanOutFailed(_logger, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _timeProvider, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies events to their subscriptions' queues in the order they were committed: the copies are written in order
+    /// and their confirmations awaited behind them, up to <see cref="NatsStoreOptions.FanOutConcurrency"/> events at once.
+    /// On stop the consumer stops pulling and what it already holds is copied before this returns: a message left
+    /// unacknowledged would wait out the ack wait before another broker copied it.
+    /// </summary>
+    private async Task CopyEventsAsync(INatsJSConsumer consumer, CancellationToken stopping)
+    {
+        var written = Channel.CreateBounded<(INatsJSMsg<ReadOnlyMemory<byte>> Event, NatsJSPublishConcurrentFuture[] Copies)>(_options.FanOutConcurrency);
+        var confirming = ConfirmCopiesAsync(written.Reader);
+        try
+        {
+            await foreach (var msg in consumer.ConsumeAsync<ReadOnlyMemory<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = 256, DrainOnCancel = true }, cancellationToken: stopping).ConfigureAwait(false))
+            {
+                var sequence = msg.Metadata?.Sequence.Stream ?? throw new InvalidDataException("An event message without JetStream metadata.");
+                var subscriptions = EventCodec.SubscriptionIds(msg.Headers);
+                var copies = new NatsJSPublishConcurrentFuture[subscriptions.Length];
+                for (var i = 0; i < subscriptions.Length; i++)
+                {
+                    var token = StoreNames.Token(subscriptions[i]);
+                    var headers = EventCodec.CopyEvent(msg.Headers!);
+                    headers[EventCodec.Subscription] = subscriptions[i];
+                    headers[EventCodec.EventSequence] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    copies[i] = await _js.PublishConcurrentAsync(_names.Deliveries(token), msg.Data, headers: headers, opts: new NatsJSPubOpts { MsgId = $"{sequence}:{token}" }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                }
+
+                await written.Writer.WriteAsync((msg, copies), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            written.Writer.TryComplete();
+            await confirming.ConfigureAwait(false);
+        }
+    }
+
+    private async Task ConfirmCopiesAsync(ChannelReader<(INatsJSMsg<ReadOnlyMemory<byte>> Event, NatsJSPublishConcurrentFuture[] Copies)> written)
+    {
+        await foreach (var (msg, copies) in written.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(CopyConfirmTimeout);
+                foreach (var copy in copies)
+                {
+                    await using (copy.ConfigureAwait(false))
+                    {
+                        EnsureStored(await copy.GetResponseAsync(timeout.Token).ConfigureAwait(false));
+                    }
+                }
+
+                await msg.AckAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
+            {
+                // The event stays unacknowledged and is copied again (copies are deduplicated by their message ids).
+                Log.CopyFailed(_logger, ex);
+                try
+                {
+                    await msg.NakAsync(new AckOpts { NakDelay = TimeSpan.FromSeconds(1) }).ConfigureAwait(false);
+                }
+                catch (NatsException)
+                {
+                    // The ack wait brings it back.
+                }
+            }
+        }
+    }
+
+    // ---- Shared helpers ----
+
+    internal async ValueTask<INatsJSConsumer> EnsureQueueConsumerAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        var token = StoreNames.Token(subscriptionId);
+        return await EnsureConsumerAsync(_names.DeliveriesStream, new ConsumerConfig(_names.Consumer(token))
+        {
+            Description = "Herald: deliveries of " + subscriptionId,
+            FilterSubject = _names.Deliveries(token),
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            AckWait = _options.AckWait,
+            MaxDeliver = -1,
+            MaxAckPending = _options.MaxAckPending,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates or updates a consumer and checks the configuration the server kept: a server that silently drops a
+    /// field (2.9 drops <c>filter_subjects</c>) would make a consumer that reads more than it should.
+    /// </summary>
+    private async ValueTask<INatsJSConsumer> EnsureConsumerAsync(string stream, ConsumerConfig config, CancellationToken cancellationToken)
+    {
+        var consumer = await _js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
+        var kept = consumer.Info.Config;
+        if (kept.FilterSubject != config.FilterSubject || kept.AckPolicy != config.AckPolicy)
+        {
+            throw new StoreUnavailableException($"The NATS server (version {_connection.ServerInfo?.Version}) created consumer {config.Name} with filter '{kept.FilterSubject}' and ack policy {kept.AckPolicy}, not '{config.FilterSubject}' and {config.AckPolicy}; Herald will not read deliveries through it. Use nats-server 2.9.10 or later.");
+        }
+
+        return consumer;
+    }
+
+    private async ValueTask EnsureStreamAsync(StreamConfig config, CancellationToken cancellationToken)
+    {
+        config.NumReplicas = _options.Replicas;
+        config.Storage = StreamConfigStorage.File;
+        config.Discard = StreamConfigDiscard.New;
+        var stream = await _js.CreateOrUpdateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+        var kept = stream.Info.Config;
+        if (kept.Retention != config.Retention || kept.NumReplicas != config.NumReplicas)
+        {
+            throw new StoreUnavailableException($"The NATS server keeps stream {config.Name} with retention {kept.Retention} at R{kept.NumReplicas}, not {config.Retention} at R{config.NumReplicas}; delete the stream or use the configuration it was made with.");
+        }
+    }
+
+    internal async ValueTask<StoredMessage?> GetAsync(string stream, ulong sequence, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { Seq = sequence }, cancellationToken).ConfigureAwait(false);
+            return response.Message;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every message of <paramref name="stream"/> on <paramref name="subject"/> (wildcards allowed) from <paramref name="from"/> on, oldest first.</summary>
+    internal async IAsyncEnumerable<StoredMessage> ReadAsync(string stream, string subject, ulong from, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var next = Math.Max(from, 1);
+        while (true)
+        {
+            StoredMessage message;
+            try
+            {
+                var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { Seq = next, NextBySubj = subject }, cancellationToken).ConfigureAwait(false);
+                message = response.Message;
+            }
+            catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+            {
+                yield break;
+            }
+
+            yield return message;
+            next = message.Seq + 1;
+        }
+    }
+
+    internal async ValueTask<bool> DeleteAsync(string stream, ulong sequence, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _js.DeleteMessageAsync(stream, new StreamMsgDeleteRequest { Seq = sequence, NoErase = true }, cancellationToken).ConfigureAwait(false);
+            return response.Success;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code is 404 or 400)
+        {
+            return false;
+        }
+    }
+
+    private async ValueTask<Dictionary<string, long>> SubjectCountsAsync(string stream, string filter, CancellationToken cancellationToken)
+    {
+        var info = await _js.GetStreamAsync(stream, new StreamInfoRequest { SubjectsFilter = filter }, cancellationToken).ConfigureAwait(false);
+        return info.Info.State.Subjects is { } subjects ? new Dictionary<string, long>(subjects, StringComparer.Ordinal) : new Dictionary<string, long>(StringComparer.Ordinal);
+    }
+
+    internal static ulong ParseSequence(NatsHeaders headers) =>
+        ulong.TryParse(EventCodec.Get(headers, EventCodec.EventSequence), System.Globalization.CultureInfo.InvariantCulture, out var sequence) ? sequence : 0;
+
+    internal async ValueTask<List<AttemptRecord>> AttemptHistoryAsync(ulong deliverySequence, CancellationToken cancellationToken)
+    {
+        var entry = await Attempts.TryGetEntryAsync<byte[]>(AttemptsKey(deliverySequence), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return entry.Success && entry.Value.Value is { Length: > 0 } json ? StoreJson.Deserialize<List<AttemptRecord>>(json) : [];
+    }
+
+    internal async ValueTask RecordAttemptsAsync(ulong deliverySequence, List<AttemptRecord> attempts, CancellationToken cancellationToken) =>
+        await Attempts.PutAsync(AttemptsKey(deliverySequence), StoreJson.Serialize(attempts), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    internal async ValueTask ForgetAttemptsAsync(ulong deliverySequence, CancellationToken cancellationToken) =>
+        await Attempts.PurgeAsync(AttemptsKey(deliverySequence), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    private static string AttemptsKey(ulong deliverySequence) => deliverySequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    internal async ValueTask PublishDeadLetterAsync(string subscriptionId, string reason, IReadOnlyList<AttemptRecord> attempts, HeraldEvent evt, ulong eventSequence, ulong deliverySequence, CancellationToken cancellationToken)
+    {
+        var document = DeadLetterDocument.Of(subscriptionId, reason, _timeProvider.GetUtcNow(), attempts, evt, eventSequence);
+        var headers = new NatsHeaders { [EventCodec.EventId] = evt.Id.ToString("D") };
+        var ack = await _js.PublishAsync(_names.DeadLetters(evt.Account, evt.Workspace, StoreNames.Token(subscriptionId)), StoreJson.Serialize(document), headers: headers,
+            opts: new NatsJSPubOpts { MsgId = $"dead:{deliverySequence}" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        EnsureStored(ack);
+    }
+
+    /// <summary>Puts a copy of <paramref name="evt"/> on a subscription's queue, as a new delivery with a fresh attempt count.</summary>
+    internal async ValueTask EnqueueAsync(string subscriptionId, HeraldEvent evt, ulong eventSequence, string msgId, CancellationToken cancellationToken)
+    {
+        var headers = EventCodec.Headers(evt);
+        headers[EventCodec.Subscription] = subscriptionId;
+        headers[EventCodec.EventSequence] = eventSequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var ack = await _js.PublishAsync(_names.Deliveries(StoreNames.Token(subscriptionId)), evt.Body, headers: headers, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        EnsureStored(ack);
+    }
+
+    /// <summary>Throws unless the stream stored the message, now or before (a duplicate of a message id it already has).</summary>
+    internal static void EnsureStored(PubAckResponse ack)
+    {
+        if (!ack.Duplicate)
+        {
+            ack.EnsureSuccess();
+        }
+    }
+
+    private static InvalidOperationException NotInitialised() => new("The NATS store is not initialised; call InitializeAsync first.");
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Copying events to their subscriptions' queues failed; retrying in 1 s")]
+        public static partial void FanOutFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "An event could not be copied to its subscriptions' queues; it is copied again in 1 s")]
+        public static partial void CopyFailed(ILogger logger, Exception exception);
+    }
+}
