@@ -40,4 +40,33 @@ public sealed class UpCommandTests
         Assert.Contains($"The broker cannot listen on http://127.0.0.1:{port}", result.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(cli.Home, "config.json")), "a failed up must not record its URL");
     }
+
+    [Fact]
+    public async Task Up_WithAStoreThatIsNeitherSqliteNorNats_SaysWhatIsAcceptedAndExits1()
+    {
+        using var cli = new CliHarness();
+
+        var result = await cli.RunAsync("up", "--port", "0", "--store", "postgres://127.0.0.1:5432", "--data", Path.Combine(cli.Root, "data"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--store must be 'sqlite' or NATS URLs with ports", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(cli.Root, "data")), "a refused up must not make its data folder");
+    }
+
+    [Fact]
+    public async Task Up_WithANatsStoreNobodyListensOn_SaysTheStoreCannotBeOpenedAndExits2()
+    {
+        using var cli = new CliHarness();
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+
+        var result = await cli.RunAsync("up", "--port", "0", "--store", $"nats://127.0.0.1:{port}", "--data", Path.Combine(cli.Root, "data"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("The broker cannot open its store.", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"nats://127.0.0.1:{port}", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(cli.Home, "config.json")), "a failed up must not record its URL");
+    }
 }

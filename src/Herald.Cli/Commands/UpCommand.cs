@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Herald.Cli.Commands;
 
-/// <summary><c>herald up</c>: runs the broker with the SQLite store in this process until Ctrl+C.</summary>
+/// <summary><c>herald up</c>: runs the broker in this process until Ctrl+C, on the SQLite store or a NATS cluster.</summary>
 internal static class UpCommand
 {
     public static Command Create(CliEnvironment environment)
@@ -33,9 +33,11 @@ internal static class UpCommand
             HelpName = "DIR",
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request and delivery, not only warnings." };
-        var command = new Command("up", "Run the Herald broker here, with its data in a local SQLite database, until Ctrl+C.")
+        var store = new Option<string>("--store") { Description = BrokerStore.OptionHelp, HelpName = "sqlite|nats://HOST:PORT[,...]" };
+        var replicas = new Option<int?>("--replicas") { Description = "With a NATS store: how many servers keep each stream (default: one per listed server, at most 3)." };
+        var command = new Command("up", "Run the Herald broker here until Ctrl+C, with its data in a local SQLite database or on a NATS JetStream cluster.")
         {
-            port, host, data, verbose,
+            port, host, data, verbose, store, replicas,
         };
         CommandRunner.SetAction(command, environment, (parse, cancellationToken) => RunAsync(
             environment,
@@ -43,6 +45,8 @@ internal static class UpCommand
             parse.GetValue(port),
             parse.GetValue(data),
             parse.GetValue(verbose),
+            parse.GetValue(store),
+            parse.GetValue(replicas),
             cancellationToken));
         return command;
     }
@@ -51,17 +55,22 @@ internal static class UpCommand
     internal static string UrlFor(string host, int port) =>
         $"http://{(host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host)}:{port.ToString(CultureInfo.InvariantCulture)}";
 
-    private static async Task<int> RunAsync(CliEnvironment environment, string host, int port, string? data, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliEnvironment environment, string host, int port, string? data, bool verbose, string? storeOption, int? replicas, CancellationToken cancellationToken)
     {
+        var store = BrokerStore.Parse(storeOption, replicas);
         var dataDirectory = data is null ? BrokerTarget.DefaultDataDirectory(environment) : environment.FullPath(data);
         var context = CliContext.Load(environment.HomeDirectory);
         await using var broker = await InProcessBroker.StartAsync(
-            UrlFor(host, port), dataDirectory, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken).ConfigureAwait(false);
+            UrlFor(host, port), dataDirectory, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken, store).ConfigureAwait(false);
         var url = broker.Url.GetLeftPart(UriPartial.Authority);
         (context with { Broker = url, DataDirectory = dataDirectory }).Save(environment.HomeDirectory);
 
         environment.Out.WriteLine($"Herald broker listening on {url}");
         environment.Out.WriteLine($"Data in {dataDirectory} (admin token: {broker.AdminTokenPath})");
+        if (store.NatsUrls is not null)
+        {
+            environment.Out.WriteLine($"Events on {store.Describe(dataDirectory)}; the data folder keeps the broker's keys.");
+        }
         environment.Out.WriteLine($"Working in {context.Account}/{context.Workspace}; link an app with 'herald link' in its folder. Press Ctrl+C to stop.");
         try
         {

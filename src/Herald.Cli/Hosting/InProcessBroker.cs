@@ -1,5 +1,5 @@
 using Herald.Broker;
-using Herald.Storage.Sqlite;
+using Herald.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Herald.Cli.Hosting;
 
-/// <summary>The Herald broker with the SQLite store, running inside this process (for <c>up</c> and <c>demo</c>).</summary>
+/// <summary>The Herald broker, on the SQLite store or a NATS cluster, running inside this process (for <c>up</c> and <c>demo</c>).</summary>
 internal sealed class InProcessBroker : IAsyncDisposable
 {
     /// <summary>The SQLite database's file name in the data folder.</summary>
@@ -38,8 +38,10 @@ internal sealed class InProcessBroker : IAsyncDisposable
     /// <param name="dataDirectory">The data folder (created when missing).</param>
     /// <param name="minimumLogLevel">The broker's log level on the console; <see cref="LogLevel.None"/> for no logs.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<InProcessBroker> StartAsync(string url, string dataDirectory, LogLevel minimumLogLevel, CancellationToken cancellationToken)
+    /// <param name="store">Where events are kept; the SQLite database in <paramref name="dataDirectory"/> when <c>null</c>.</param>
+    public static async Task<InProcessBroker> StartAsync(string url, string dataDirectory, LogLevel minimumLogLevel, CancellationToken cancellationToken, BrokerStore? store = null)
     {
+        store ??= BrokerStore.Sqlite;
         Directory.CreateDirectory(dataDirectory);
         var options = new BrokerOptions { Url = url, DataDirectory = dataDirectory };
         if (options.Validate() is { } problem)
@@ -51,7 +53,7 @@ internal sealed class InProcessBroker : IAsyncDisposable
         try
         {
             var builder = HeraldBroker.CreateBuilder(options, []);
-            builder.Services.AddHeraldSqliteStore(Path.Combine(dataDirectory, DatabaseFile));
+            store.AddTo(builder.Services, dataDirectory);
             builder.Logging.ClearProviders();
             // A failed start is reported as one clear message below, not as the host's stack trace.
             builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
@@ -77,6 +79,11 @@ internal sealed class InProcessBroker : IAsyncDisposable
         {
             await app.DisposeAsync().ConfigureAwait(false);
             throw new CliException($"The broker cannot listen on {url}: {e.Message} Is another broker running? Pick another port with --port.", ExitCodes.Unavailable, e);
+        }
+        catch (StoreUnavailableException e)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new CliException($"The broker cannot open its store. {e.Message} Start the store (or check --store) and run 'herald up' again.", ExitCodes.Unavailable, e);
         }
         catch
         {
