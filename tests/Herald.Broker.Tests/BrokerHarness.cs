@@ -38,7 +38,7 @@ public sealed class BrokerHarness : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<BrokerHarness> StartAsync(TimeProvider? timeProvider = null, Action<BrokerOptions>? configure = null, string? dataDirectory = null)
+    public static async Task<BrokerHarness> StartAsync(TimeProvider? timeProvider = null, Action<BrokerOptions>? configure = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("herald-broker-test-").FullName;
         var options = new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = dataDirectory };
@@ -51,6 +51,7 @@ public sealed class BrokerHarness : IAsyncDisposable
             builder.Services.AddSingleton(timeProvider);
         }
 
+        services?.Invoke(builder.Services);
         var app = HeraldBroker.Build(builder);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -115,7 +115,9 @@ internal static class PublishEndpoints
         catch (StoreUnavailableException ex)
         {
             Log.PublishStoreUnavailable(loggers.CreateLogger(typeof(PublishEndpoints)), account, workspace, ex);
-            return Problems.Unavailable("The broker's store cannot write right now (for example the disk is full), so the event was not accepted. Retry later; nothing was stored.");
+            return Problems.Unavailable(ex.OutcomeUnknown
+                ? "The broker's store did not confirm the event in time (its cluster may have lost quorum), so it may still be stored. Resend with the same Idempotency-Key: a resend never makes a second event."
+                : "The broker's store cannot write right now (for example the disk is full), so the event was not accepted. Retry later; nothing was stored.");
         }
     }
 
