@@ -26,7 +26,16 @@ namespace Herald.Storage.Nats;
 public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetterStore, IRetentionStore, IAsyncDisposable
 {
     /// <summary>How long the fan-out waits for the cluster to confirm an event's copies before it copies the event again.</summary>
-    private static readonly TimeSpan CopyConfirmTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CopyConfirmTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a new replicated stream or consumer may take to elect its leader.</summary>
+    private static readonly TimeSpan LeaderDeadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The fan-out's pulls: short, with heartbeats, so a pull the server lost (a consumer of a new R3 stream before its
+    /// leader is elected, a node that went away) is noticed and made again within seconds, not after the default 30 s.
+    /// </summary>
+    private static readonly NatsJSConsumeOpts FanOutPulls = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(1), DrainOnCancel = true };
 
     private readonly NatsStoreOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -118,6 +127,11 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                 attempts).ConfigureAwait(false);
             _apps = await apps.ConfigureAwait(false);
             _attempts = await attempts.ConfigureAwait(false);
+            foreach (var bucket in new[] { _names.AppsBucket, _names.AttemptsBucket })
+            {
+                var name = "KV_" + bucket;
+                await WaitForLeaderAsync(async ct => (await _js.GetStreamAsync(name, cancellationToken: ct).ConfigureAwait(false)).Info.Cluster, "Bucket " + bucket, cancellationToken).ConfigureAwait(false);
+            }
             var fanOut = await EnsureConsumerAsync(_names.EventsStream, new ConsumerConfig(_names.FanOutConsumer)
             {
                 Description = "Herald: copies each event to its subscriptions' queues",
@@ -345,7 +359,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         var confirming = ConfirmCopiesAsync(written.Reader);
         try
         {
-            await foreach (var msg in consumer.ConsumeAsync<ReadOnlyMemory<byte>>(opts: new NatsJSConsumeOpts { MaxMsgs = 256, DrainOnCancel = true }, cancellationToken: stopping).ConfigureAwait(false))
+            await foreach (var msg in consumer.ConsumeAsync<ReadOnlyMemory<byte>>(opts: FanOutPulls, cancellationToken: stopping).ConfigureAwait(false))
             {
                 var sequence = msg.Metadata?.Sequence.Stream ?? throw new InvalidDataException("An event message without JetStream metadata.");
                 var subscriptions = EventCodec.SubscriptionIds(msg.Headers);
@@ -431,6 +445,11 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
             throw new StoreUnavailableException($"The NATS server (version {_connection.ServerInfo?.Version}) created consumer {config.Name} with filter '{kept.FilterSubject}' and ack policy {kept.AckPolicy}, not '{config.FilterSubject}' and {config.AckPolicy}; Herald will not read deliveries through it. Use nats-server 2.9.10 or later.");
         }
 
+        if (string.IsNullOrEmpty(consumer.Info.Cluster?.Leader))
+        {
+            await WaitForLeaderAsync(async ct => (await _js.GetConsumerAsync(stream, config.Name!, ct).ConfigureAwait(false)).Info.Cluster, "Consumer " + config.Name, cancellationToken).ConfigureAwait(false);
+        }
+
         return consumer;
     }
 
@@ -444,6 +463,32 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         if (kept.Retention != config.Retention || kept.NumReplicas != config.NumReplicas)
         {
             throw new StoreUnavailableException($"The NATS server keeps stream {config.Name} with retention {kept.Retention} at R{kept.NumReplicas}, not {config.Retention} at R{config.NumReplicas}; delete the stream or use the configuration it was made with.");
+        }
+
+        await WaitForLeaderAsync(async ct => (await _js.GetStreamAsync(config.Name!, cancellationToken: ct).ConfigureAwait(false)).Info.Cluster, "Stream " + config.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until a replicated stream or consumer has elected its leader: until then the cluster answers nothing
+    /// sent to it (a publish or a pull would wait out its timeout), so the store is ready only after.
+    /// </summary>
+    private async ValueTask WaitForLeaderAsync(Func<CancellationToken, Task<ClusterInfo?>> probe, string what, CancellationToken cancellationToken)
+    {
+        if (_options.Replicas == 1)
+        {
+            return;
+        }
+
+        var started = _timeProvider.GetTimestamp();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50), _timeProvider);
+        while (string.IsNullOrEmpty((await probe(cancellationToken).ConfigureAwait(false))?.Leader))
+        {
+            if (_timeProvider.GetElapsedTime(started) > LeaderDeadline)
+            {
+                throw new StoreUnavailableException($"{what} has no leader on the NATS cluster {LeaderDeadline.TotalSeconds:0} s after it was made; check that a majority of its servers is up.");
+            }
+
+            await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
