@@ -1,4 +1,5 @@
 using Herald.Broker;
+using Herald.Storage.Nats;
 using Herald.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -6,11 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace Herald.LoadGen;
 
 /// <summary>
-/// Herald: its own broker in this process (SQLite store in a temp folder) unless given a running broker's URL, S
+/// Herald: its own broker in this process (SQLite store in a temp folder, or a NATS cluster with --store) unless given a running broker's URL, S
 /// subscriber apps built with Herald's SDK (in this process, each subscribed to every event with the given delivery
 /// concurrency) and a publisher app whose token the driver publishes with. Latency is from the broker's x-event-time.
 /// </summary>
-internal sealed class HeraldTarget(string? broker, string? adminToken, string? dataDirectory, int deliveryConcurrency) : ILoadTarget
+internal sealed class HeraldTarget(string? broker, string? adminToken, string? dataDirectory, int deliveryConcurrency, string store = "sqlite", int replicas = 1) : ILoadTarget
 {
     private readonly List<WebApplication> _apps = [];
     private WebApplication? _ownBroker;
@@ -30,7 +31,20 @@ internal sealed class HeraldTarget(string? broker, string? adminToken, string? d
             var options = new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = _tempData, PublishPermitsPerSecond = 1_000_000, PublishBurst = 1_000_000 };
             var builder = HeraldBroker.CreateBuilder(options);
             builder.Logging.ClearProviders();
-            builder.Services.AddHeraldSqliteStore(Path.Combine(_tempData, "herald.db"));
+            if (store == "sqlite")
+            {
+                builder.Services.AddHeraldSqliteStore(Path.Combine(_tempData, "herald.db"));
+            }
+            else
+            {
+                // A prefix of its own, so runs on one cluster never see each other's streams.
+                builder.Services.AddHeraldNatsStore(o =>
+                {
+                    o.Url = store;
+                    o.Replicas = replicas;
+                    o.Prefix = "load-" + workspace[5..];
+                });
+            }
             _ownBroker = HeraldBroker.Build(builder);
             await _ownBroker.StartAsync(cancellationToken);
             brokerUrl = LoadRun.Address(_ownBroker);

@@ -19,6 +19,8 @@ namespace Herald.LoadGen;
 /// <param name="Queue">The masstransit target's queue type: <c>classic</c> or <c>quorum</c>.</param>
 /// <param name="Amqp">The masstransit target's RabbitMQ.</param>
 /// <param name="Warmup">Events published and delivered before the measured ones, not counted.</param>
+/// <param name="Store">herald: the own broker's store, <c>sqlite</c> or NATS URLs (<c>nats://HOST:PORT[,...]</c>).</param>
+/// <param name="Replicas">herald with a NATS store: how many servers keep each stream.</param>
 internal sealed record LoadOptions(
     int Events,
     int Subscribers,
@@ -32,7 +34,9 @@ internal sealed record LoadOptions(
     double? Rate = null,
     string Queue = "classic",
     Uri? Amqp = null,
-    int Warmup = 0);
+    int Warmup = 0,
+    string Store = "sqlite",
+    int Replicas = 1);
 
 /// <summary>
 /// The default command: starts the chosen target (Herald, the no-store relay, or MassTransit over RabbitMQ) with its
@@ -67,7 +71,7 @@ internal static class LoadRun
         {
             TargetRelay => new RelayTarget(options.DeliveryConcurrency),
             TargetMassTransit => new MassTransitTarget(options.Amqp ?? new Uri(MassTransitTarget.DefaultAmqp), options.Queue == "quorum", options.DeliveryConcurrency),
-            _ => new HeraldTarget(options.Broker, options.AdminToken, options.DataDirectory, options.DeliveryConcurrency),
+            _ => new HeraldTarget(options.Broker, options.AdminToken, options.DataDirectory, options.DeliveryConcurrency, options.Store, options.Replicas),
         };
         try
         {

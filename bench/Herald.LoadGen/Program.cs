@@ -33,15 +33,17 @@ amqp.Validators.Add(result =>
 var broker = new Option<string?>("--broker") { Description = "herald: a running broker's URL; default: start one in this process." };
 var adminToken = new Option<string?>("--admin-token") { Description = "herald: the running broker's admin token (default: read from --data/admin.token)." };
 var data = new Option<string?>("--data") { Description = "herald: the running broker's data folder, to read admin.token." };
+var store = new Option<string>("--store") { Description = "herald: the own broker's store, sqlite or a NATS JetStream cluster (nats://HOST:PORT[,...]).", DefaultValueFactory = _ => "sqlite" };
+var replicas = new Option<int>("--replicas") { Description = "herald with --store nats://...: how many servers keep each stream.", DefaultValueFactory = _ => 1 };
 var timeout = new Option<int>("--timeout") { Description = "Give up after this many seconds.", DefaultValueFactory = _ => 600 };
-var root = new RootCommand("Herald end-to-end load generator") { events, subscribers, concurrency, deliveryConcurrency, target, rate, warmup, queue, amqp, broker, adminToken, data, timeout };
+var root = new RootCommand("Herald end-to-end load generator") { events, subscribers, concurrency, deliveryConcurrency, target, rate, warmup, queue, amqp, broker, adminToken, data, store, replicas, timeout };
 root.Subcommands.Add(SoakCommand.Create());
 root.SetAction(async (parse, cancellationToken) =>
 {
     var options = new LoadOptions(
         parse.GetValue(events), parse.GetValue(subscribers), parse.GetValue(concurrency), parse.GetValue(deliveryConcurrency),
         parse.GetValue(broker), parse.GetValue(adminToken), parse.GetValue(data), TimeSpan.FromSeconds(parse.GetValue(timeout)),
-        parse.GetValue(target)!, parse.GetValue(rate), parse.GetValue(queue)!, new Uri(parse.GetValue(amqp)!), parse.GetValue(warmup));
+        parse.GetValue(target)!, parse.GetValue(rate), parse.GetValue(queue)!, new Uri(parse.GetValue(amqp)!), parse.GetValue(warmup), parse.GetValue(store)!, parse.GetValue(replicas));
     return await LoadRun.RunAsync(options, Console.Out, cancellationToken);
 });
 return await root.Parse(args).InvokeAsync();
