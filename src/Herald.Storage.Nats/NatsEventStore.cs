@@ -28,14 +28,20 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     /// <summary>How long the fan-out waits for the cluster to confirm an event's copies before it copies the event again.</summary>
     private static readonly TimeSpan CopyConfirmTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How soon an event taken by a fan-out that went away (a broker stopped or crashed with a pull outstanding) is
+    /// handed to another: short, since copying an event is quick and a copy made twice is stored once.
+    /// </summary>
+    private static readonly TimeSpan FanOutAckWait = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a new replicated stream or consumer may take to elect its leader.</summary>
     private static readonly TimeSpan LeaderDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The fan-out's pulls: short, with heartbeats, so a pull the server lost (a consumer of a new R3 stream before its
-    /// leader is elected, a node that went away) is noticed and made again within seconds, not after the default 30 s.
+    /// One pull of the fan-out: up to 256 events, answered as they come, ending within a second, with heartbeats so a
+    /// pull the server lost (a node that went away) is noticed.
     /// </summary>
-    private static readonly NatsJSConsumeOpts FanOutPulls = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(1), DrainOnCancel = true };
+    private static readonly NatsJSFetchOpts FanOutPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.FromSeconds(0.5) };
 
     private readonly NatsStoreOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -132,12 +138,13 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                 var name = "KV_" + bucket;
                 await WaitForLeaderAsync(async ct => (await _js.GetStreamAsync(name, cancellationToken: ct).ConfigureAwait(false)).Info.Cluster, "Bucket " + bucket, cancellationToken).ConfigureAwait(false);
             }
+
             var fanOut = await EnsureConsumerAsync(_names.EventsStream, new ConsumerConfig(_names.FanOutConsumer)
             {
                 Description = "Herald: copies each event to its subscriptions' queues",
                 FilterSubject = _names.AllEvents,
                 AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                AckWait = _options.AckWait,
+                AckWait = FanOutAckWait,
                 MaxDeliver = -1,
                 MaxAckPending = 10_000,
             }, cancellationToken).ConfigureAwait(false);
@@ -350,8 +357,9 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     /// <summary>
     /// Copies events to their subscriptions' queues in the order they were committed: the copies are written in order
     /// and their confirmations awaited behind them, up to <see cref="NatsStoreOptions.FanOutConcurrency"/> events at once.
-    /// On stop the consumer stops pulling and what it already holds is copied before this returns: a message left
-    /// unacknowledged would wait out the ack wait before another broker copied it.
+    /// Each pull runs to its end (at most a second) even when the store stops, and what it brought is copied before
+    /// this returns: a pull cut short would leave the server sending events to nobody, and they would wait out the
+    /// ack wait before another broker copied them.
     /// </summary>
     private async Task CopyEventsAsync(INatsJSConsumer consumer, CancellationToken stopping)
     {
@@ -359,21 +367,24 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         var confirming = ConfirmCopiesAsync(written.Reader);
         try
         {
-            await foreach (var msg in consumer.ConsumeAsync<ReadOnlyMemory<byte>>(opts: FanOutPulls, cancellationToken: stopping).ConfigureAwait(false))
+            while (!stopping.IsCancellationRequested)
             {
-                var sequence = msg.Metadata?.Sequence.Stream ?? throw new InvalidDataException("An event message without JetStream metadata.");
-                var subscriptions = EventCodec.SubscriptionIds(msg.Headers);
-                var copies = new NatsJSPublishConcurrentFuture[subscriptions.Length];
-                for (var i = 0; i < subscriptions.Length; i++)
+                await foreach (var msg in consumer.FetchAsync<ReadOnlyMemory<byte>>(FanOutPull, cancellationToken: CancellationToken.None).ConfigureAwait(false))
                 {
-                    var token = StoreNames.Token(subscriptions[i]);
-                    var headers = EventCodec.CopyEvent(msg.Headers!);
-                    headers[EventCodec.Subscription] = subscriptions[i];
-                    headers[EventCodec.EventSequence] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    copies[i] = await _js.PublishConcurrentAsync(_names.Deliveries(token), msg.Data, headers: headers, opts: new NatsJSPubOpts { MsgId = $"{sequence}:{token}" }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-                }
+                    var sequence = msg.Metadata?.Sequence.Stream ?? throw new InvalidDataException("An event message without JetStream metadata.");
+                    var subscriptions = EventCodec.SubscriptionIds(msg.Headers);
+                    var copies = new NatsJSPublishConcurrentFuture[subscriptions.Length];
+                    for (var i = 0; i < subscriptions.Length; i++)
+                    {
+                        var token = StoreNames.Token(subscriptions[i]);
+                        var headers = EventCodec.CopyEvent(msg.Headers!);
+                        headers[EventCodec.Subscription] = subscriptions[i];
+                        headers[EventCodec.EventSequence] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        copies[i] = await _js.PublishConcurrentAsync(_names.Deliveries(token), msg.Data, headers: headers, opts: new NatsJSPubOpts { MsgId = $"{sequence}:{token}" }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                    }
 
-                await written.Writer.WriteAsync((msg, copies), CancellationToken.None).ConfigureAwait(false);
+                    await written.Writer.WriteAsync((msg, copies), CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         finally

@@ -39,6 +39,7 @@ internal sealed class NatsDeliveryQueue(NatsEventStore store, string subscriptio
 {
     private static readonly TimeSpan KeeperPeriod = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ShortestPull = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LongestPull = TimeSpan.FromSeconds(5);
     private static readonly AckOpts Confirmed = new() { DoubleAck = true };
 
     private readonly Lock _gate = new();
@@ -84,39 +85,67 @@ internal sealed class NatsDeliveryQueue(NatsEventStore store, string subscriptio
         }
     }
 
+    /// <summary>
+    /// Pulls run to their end (a few seconds at most) even when the caller gives up, and what they brought is handed
+    /// back: a pull cut short would leave the server sending deliveries to nobody, and they would wait out the ack
+    /// wait. A cancelled call therefore returns within <see cref="LongestPull"/>.
+    /// </summary>
     private async ValueTask<IReadOnlyList<DeliveryLease>> PullAsync(int max, TimeSpan leaseFor, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var consumer = _consumer!;
         var leases = new List<DeliveryLease>();
-        await TakeAvailableAsync(consumer, max, leaseFor, leases, cancellationToken).ConfigureAwait(false);
-        if (leases.Count > 0)
+        await TakeAvailableAsync(consumer, max, leaseFor, leases).ConfigureAwait(false);
+        var started = store.Clock.GetTimestamp();
+        while (leases.Count == 0 && !cancellationToken.IsCancellationRequested)
         {
-            return leases;
+            // Nothing due now: a long pull for the first (the server answers as soon as one is due), then what else is.
+            var left = (maxWait < ShortestPull ? ShortestPull : maxWait) - store.Clock.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            var expires = TimeSpan.FromTicks(Math.Clamp(left.Ticks, ShortestPull.Ticks, LongestPull.Ticks));
+            var first = await consumer.NextAsync<ReadOnlyMemory<byte>>(opts: new NatsJSNextOpts { Expires = expires, IdleHeartbeat = TimeSpan.FromSeconds(0.5) }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            if (first is { } message)
+            {
+                leases.Add(Hold(message, leaseFor));
+                if (max > 1)
+                {
+                    await TakeAvailableAsync(consumer, max - 1, leaseFor, leases).ConfigureAwait(false);
+                }
+            }
         }
 
-        // Nothing due now: one long pull for the first (the server answers it as soon as one is due), then what else is.
-        var expires = maxWait < ShortestPull ? ShortestPull : maxWait;
-        var heartbeat = TimeSpan.FromTicks(Math.Clamp(expires.Ticks / 2, TimeSpan.FromSeconds(0.5).Ticks, TimeSpan.FromSeconds(15).Ticks));
-        var first = await consumer.NextAsync<ReadOnlyMemory<byte>>(opts: new NatsJSNextOpts { Expires = expires, IdleHeartbeat = heartbeat }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (first is not { } message)
+        if (cancellationToken.IsCancellationRequested)
         {
-            return leases;
-        }
-
-        leases.Add(Hold(message, leaseFor));
-        if (max > 1)
-        {
-            await TakeAvailableAsync(consumer, max - 1, leaseFor, leases, cancellationToken).ConfigureAwait(false);
+            await HandBackAsync(leases).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         return leases;
     }
 
-    private async ValueTask TakeAvailableAsync(INatsJSConsumer consumer, int max, TimeSpan leaseFor, List<DeliveryLease> leases, CancellationToken cancellationToken)
+    private async ValueTask TakeAvailableAsync(INatsJSConsumer consumer, int max, TimeSpan leaseFor, List<DeliveryLease> leases)
     {
-        await foreach (var message in consumer.FetchNoWaitAsync<ReadOnlyMemory<byte>>(new NatsJSFetchOpts { MaxMsgs = max }, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var message in consumer.FetchNoWaitAsync<ReadOnlyMemory<byte>>(new NatsJSFetchOpts { MaxMsgs = max }, cancellationToken: CancellationToken.None).ConfigureAwait(false))
         {
             leases.Add(Hold(message, leaseFor));
+        }
+    }
+
+    /// <summary>Gives leases back at once, as never taken (their attempt number still counts).</summary>
+    private async ValueTask HandBackAsync(List<DeliveryLease> leases)
+    {
+        foreach (var lease in leases.Cast<NatsLease>())
+        {
+            lock (_gate)
+            {
+                lease.State = LeaseState.Gone;
+                _held.Remove(lease.Sequence);
+            }
+
+            await TryAsync(lease.Message.NakAsync()).ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Herald.Broker;
+using Herald.Broker.Admin;
+using Herald.Storage.Nats.Tests.Fixtures;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Storage.Nats.Tests;
+
+/// <summary>
+/// Two brokers on one 3-node cluster, sharing one data folder's keys (as brokers behind one load balancer are
+/// configured): an app linked through one receives the events published through the other.
+/// </summary>
+[Collection(NatsClusterCollection.Name)]
+public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
+{
+    private const string Listener = """{"events":{"onSend":{"sender":"vtex.events-example","keys":["send-event"]}}}""";
+    private const string SenderService = """{"routes":{"hcheck":{"path":"/_v/app/events-example/hcheck","public":true}}}""";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly NatsStoreFactory _factory = new(nats.ClientUrls, 3);
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("herald-two-brokers-");
+    private readonly ConcurrentQueue<string> _received = new();
+    private WebApplication? _a;
+    private WebApplication? _b;
+    private WebApplication? _app;
+
+    public async Task InitializeAsync()
+    {
+        _a = await StartBrokerAsync();
+        _b = await StartBrokerAsync();
+        _app = await StartAppAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in new[] { _app, _b, _a })
+        {
+            if (app is not null)
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+
+        await _factory.DisposeAsync();
+        _data.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task AnAppLinkedThroughBrokerA_ReceivesEventsPublishedThroughBrokerB_WithATokenBrokerAIssued()
+    {
+        using var a = Client(_a!);
+        using var b = Client(_b!);
+        await LinkAsync(a, "vtex", "live-users", Listener);
+        var sender = await LinkAsync(a, "vtex", "events-example", SenderService);
+
+        // B follows the registry through the cluster; until it has seen the link, it does not know the token (401).
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        var elapsed = Stopwatch.StartNew();
+        HttpStatusCode status;
+        while (true)
+        {
+            using var publish = new HttpRequestMessage(HttpMethod.Put, "/acme/dev/events/send-event") { Content = new StringContent("""{"n":1}""", Encoding.UTF8, "application/json") };
+            publish.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sender.Token);
+            publish.Headers.Add("Idempotency-Key", "two-brokers-1");
+            using var response = await b.SendAsync(publish);
+            status = response.StatusCode;
+            if (status == HttpStatusCode.Accepted || elapsed.Elapsed > Patience)
+            {
+                break;
+            }
+
+            await poll.WaitForNextTickAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        while (_received.IsEmpty && elapsed.Elapsed < Patience)
+        {
+            await poll.WaitForNextTickAsync();
+        }
+
+        Assert.Equal("""{"n":1}""", Assert.Single(_received));
+    }
+
+    private async Task<WebApplication> StartBrokerAsync()
+    {
+        var builder = HeraldBroker.CreateBuilder(new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = _data.FullName });
+        builder.Logging.ClearProviders();
+        var options = _factory.StoreOptions;
+        builder.Services.AddHeraldNatsStore(o =>
+        {
+            o.Url = options.Url;
+            o.Prefix = options.Prefix;
+            o.Replicas = options.Replicas;
+        });
+        var broker = HeraldBroker.Build(builder);
+        await broker.StartAsync();
+        return broker;
+    }
+
+    private async Task<WebApplication> StartAppAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapPost("/{account}/{workspace}/_events", async (HttpRequest request) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            _received.Enqueue(await reader.ReadToEndAsync());
+            return Results.NoContent();
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    private HttpClient Client(WebApplication broker)
+    {
+        var address = broker.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var client = new HttpClient { BaseAddress = new Uri(address) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(_data.FullName, "admin.token")).Trim());
+        return client;
+    }
+
+    private async Task<LinkResponse> LinkAsync(HttpClient broker, string vendor, string name, string service)
+    {
+        var endpoint = _app!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var response = await broker.PutAsJsonAsync($"/_herald/v1/acme/dev/apps/{vendor}.{name}", new
+        {
+            manifest = JsonDocument.Parse($$$"""{"vendor":"{{{vendor}}}","name":"{{{name}}}","version":"0.1.0","title":"{{{name}}}","builders":{"dotnet":"1.x"}}""").RootElement,
+            service = JsonDocument.Parse(service).RootElement,
+            endpoint,
+        });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"link failed: {(int)response.StatusCode} {text}");
+        return JsonSerializer.Deserialize<LinkResponse>(text, Json)!;
+    }
+}
