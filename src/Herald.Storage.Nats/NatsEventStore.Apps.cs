@@ -1,5 +1,8 @@
 using System.Runtime.CompilerServices;
 using Herald.Storage.Nats.Internal;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 
 namespace Herald.Storage.Nats;
@@ -53,36 +56,93 @@ public sealed partial class NatsEventStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The watch reads the bucket's stream through a consumer of its own that starts at the watch's start, in short
+    /// pulls with heartbeats, and follows the sequence it reached: a pull the server lost is made again within a
+    /// second, and a consumer the server dropped (a node restart) is made again from where the watch was.
+    /// </remarks>
     public async IAsyncEnumerable<AppChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var changes = Apps.WatchAsync<byte[]>(opts: new NatsKVWatchOpts { UpdatesOnly = true }, cancellationToken: cancellationToken);
-        await using var enumerator = changes.GetAsyncEnumerator(cancellationToken);
-        while (true)
+        var stream = "KV_" + _names.AppsBucket;
+        var subjects = "$KV." + _names.AppsBucket + ".";
+        var name = $"{_names.AppsBucket}-watch-{Guid.NewGuid():N}";
+        ulong reached = 0;
+        INatsJSConsumer? consumer = null;
+        try
         {
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                var changes = new List<AppChange>();
+                try
+                {
+                    consumer ??= await _js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(name)
+                    {
+                        FilterSubject = subjects + ">",
+                        AckPolicy = ConsumerConfigAckPolicy.None,
+                        DeliverPolicy = reached == 0 ? ConsumerConfigDeliverPolicy.New : ConsumerConfigDeliverPolicy.ByStartSequence,
+                        OptStartSeq = reached == 0 ? 0 : reached + 1,
+                        MemStorage = true,
+                        NumReplicas = 1,
+                        InactiveThreshold = TimeSpan.FromMinutes(1),
+                    }, cancellationToken).ConfigureAwait(false);
+                    await foreach (var msg in consumer.FetchAsync<byte[]>(WatchPull, cancellationToken: cancellationToken).ConfigureAwait(false))
+                    {
+                        reached = msg.Metadata?.Sequence.Stream ?? reached;
+                        var parts = msg.Subject[subjects.Length..].Split('.', 3);
+                        if (parts.Length != 3)
+                        {
+                            continue;
+                        }
+
+                        var deleted = msg.Headers is { } headers && headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE";
+                        changes.Add(!deleted && msg.Data is { Length: > 0 } json
+                            ? new AppChange(parts[0], parts[1], parts[2], StoreJson.Deserialize<StoredApp>(json))
+                            : new AppChange(parts[0], parts[1], parts[2], null));
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     yield break;
                 }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                yield break;
-            }
+                catch (NatsException ex)
+                {
+                    // The consumer is gone or the cluster is away: make it again from where the watch was.
+                    Log.WatchInterrupted(_logger, ex);
+                    consumer = null;
+                }
 
-            var entry = enumerator.Current;
-            var parts = entry.Key.Split('.', 3);
-            if (parts.Length != 3)
-            {
-                continue;
-            }
+                foreach (var change in changes)
+                {
+                    yield return change;
+                }
 
-            yield return entry.Operation == NatsKVOperation.Put && entry.Value is { Length: > 0 } json
-                ? new AppChange(parts[0], parts[1], parts[2], StoreJson.Deserialize<StoredApp>(json))
-                : new AppChange(parts[0], parts[1], parts[2], null);
+                if (consumer is null)
+                {
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(250), _timeProvider, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        yield break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            try
+            {
+                await _js.DeleteConsumerAsync(stream, name, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (NatsException)
+            {
+                // It goes by itself after a minute without pulls.
+            }
         }
     }
+
+    private static readonly NatsJSFetchOpts WatchPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.FromSeconds(0.5) };
 
     private static string AppKey(string account, string workspace, string sender) => $"{account}.{workspace}.{sender}";
 }

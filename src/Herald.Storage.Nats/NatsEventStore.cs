@@ -611,5 +611,8 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "An event could not be copied to its subscriptions' queues; it is copied again in 1 s")]
         public static partial void CopyFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The watch of the app registry was interrupted; it goes on from where it was")]
+        public static partial void WatchInterrupted(ILogger logger, Exception exception);
     }
 }
