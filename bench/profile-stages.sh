@@ -42,8 +42,14 @@ if [[ ${PERF:-0} == 1 ]]; then
     sleep 3
     perf record -F 499 -g -p "$broker_pid" -o "${PERF_OUT:-perf.data}" -- sleep "${PERF_SECONDS:-8}" >/dev/null 2>&1
 fi
-wait "$load_pid"
+load_status=0
+wait "$load_pid" || load_status=$?
 after=$(ticks "$broker_pid")
+if [[ $load_status != 0 ]]; then
+    echo "The load generator failed (exit $load_status): see its lines above; the broker's log follows." >&2
+    tail -n 20 "$tmp/broker.log" >&2
+    exit "$load_status"
+fi
 read -r user sys <"$tmp/time.txt"
 awk -v b="$before" -v a="$after" -v hz="$hz" -v e="$events" -v s="$subscribers" -v u="$user" -v k="$sys" 'BEGIN {
     broker = (a - b) / hz; load = u + k
