@@ -56,12 +56,14 @@ internal static class DemoCommand
             }
         });
         var samples = new Option<string>("--samples") { Description = "The samples folder (default: samples/ found above the current folder or the tool).", HelpName = "DIR" };
+        var store = new Option<string>("--store") { Description = BrokerStore.OptionHelp, HelpName = "sqlite|nats://HOST:PORT[,...]" };
+        var replicas = new Option<int?>("--replicas") { Description = "With a NATS store: how many servers keep each stream (default: one per listed server, at most 3)." };
         var command = new Command("demo", "Run the events tutorial end to end: a broker, both samples linked, events flowing live. Ctrl+C to stop.")
         {
-            interval, events, samples,
+            interval, events, samples, store, replicas,
         };
         CommandRunner.SetAction(command, environment, (parse, cancellationToken) =>
-            RunAsync(environment, parse.GetValue(interval), parse.GetValue(events), parse.GetValue(samples), cancellationToken));
+            RunAsync(environment, parse.GetValue(interval), parse.GetValue(events), parse.GetValue(samples), BrokerStore.Parse(parse.GetValue(store), parse.GetValue(replicas)), cancellationToken));
         return command;
     }
 
@@ -113,7 +115,7 @@ internal static class DemoCommand
     private static bool HasSamples(string folder) =>
         File.Exists(Path.Combine(folder, SenderSample, "manifest.json")) && File.Exists(Path.Combine(folder, ListenerSample, "manifest.json"));
 
-    private static async Task<int> RunAsync(CliEnvironment environment, int interval, int? events, string? samplesOption, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliEnvironment environment, int interval, int? events, string? samplesOption, BrokerStore store, CancellationToken cancellationToken)
     {
         var samples = FindSamples(environment, samplesOption);
         var output = environment.Out;
@@ -127,10 +129,14 @@ internal static class DemoCommand
         try
         {
             output.WriteLine("Starting the Herald broker...");
-            broker = await InProcessBroker.StartAsync($"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}", Path.Combine(temporary, "data"), LogLevel.Error, cancellationToken).ConfigureAwait(false);
+            broker = await InProcessBroker.StartAsync($"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}", Path.Combine(temporary, "data"), LogLevel.Error, cancellationToken, store).ConfigureAwait(false);
             var token = await broker.ReadAdminTokenAsync(cancellationToken).ConfigureAwait(false);
             client = new BrokerClient(new BrokerTarget(broker.Url, token, broker.AdminTokenPath, CliContext.DefaultAccount, workspace));
             output.WriteLine($"Broker on {broker.Url.GetLeftPart(UriPartial.Authority)}, data in {temporary}; workspace {CliContext.DefaultAccount}/{workspace}.");
+            if (store.NatsUrls is not null)
+            {
+                output.WriteLine($"Events on {store.Describe(temporary)}.");
+            }
 
             void Print(string appName, string line, bool isError) => output.WriteLine($"{Now()}  [{appName}] {line}");
             var listener = new LinkSession(environment, client, Path.Combine(samples, ListenerSample), new LinkSessionOptions { OnAppLine = Print, FrameworkLogLevels = QuietFramework });
