@@ -136,7 +136,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
             foreach (var bucket in new[] { _names.AppsBucket, _names.AttemptsBucket })
             {
                 var name = "KV_" + bucket;
-                await WaitForLeaderAsync(async ct => (await _js.GetStreamAsync(name, cancellationToken: ct).ConfigureAwait(false)).Info.Cluster, "Bucket " + bucket, cancellationToken).ConfigureAwait(false);
+                await WaitForStreamLeaderAsync(name, "Bucket " + bucket, cancellationToken).ConfigureAwait(false);
             }
 
             var fanOut = await EnsureConsumerAsync(_names.EventsStream, new ConsumerConfig(_names.FanOutConsumer)
@@ -377,9 +377,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                     for (var i = 0; i < subscriptions.Length; i++)
                     {
                         var token = StoreNames.Token(subscriptions[i]);
-                        var headers = EventCodec.CopyEvent(msg.Headers!);
-                        headers[EventCodec.Subscription] = subscriptions[i];
-                        headers[EventCodec.EventSequence] = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        var headers = EventCodec.ForDelivery(EventCodec.CopyEvent(msg.Headers!), subscriptions[i], sequence);
                         copies[i] = await _js.PublishConcurrentAsync(_names.Deliveries(token), msg.Data, headers: headers, opts: new NatsJSPubOpts { MsgId = $"{sequence}:{token}" }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
                     }
 
@@ -476,8 +474,11 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
             throw new StoreUnavailableException($"The NATS server keeps stream {config.Name} with retention {kept.Retention} at R{kept.NumReplicas}, not {config.Retention} at R{config.NumReplicas}; delete the stream or use the configuration it was made with.");
         }
 
-        await WaitForLeaderAsync(async ct => (await _js.GetStreamAsync(config.Name!, cancellationToken: ct).ConfigureAwait(false)).Info.Cluster, "Stream " + config.Name, cancellationToken).ConfigureAwait(false);
+        await WaitForStreamLeaderAsync(config.Name!, "Stream " + config.Name, cancellationToken).ConfigureAwait(false);
     }
+
+    private ValueTask WaitForStreamLeaderAsync(string stream, string what, CancellationToken cancellationToken) =>
+        WaitForLeaderAsync(async ct => (await _js.GetStreamAsync(stream, cancellationToken: ct).ConfigureAwait(false)).Info.Cluster, what, cancellationToken);
 
     /// <summary>
     /// Waits until a replicated stream or consumer has elected its leader: until then the cluster answers nothing
@@ -586,9 +587,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     /// <summary>Puts a copy of <paramref name="evt"/> on a subscription's queue, as a new delivery with a fresh attempt count.</summary>
     internal async ValueTask EnqueueAsync(string subscriptionId, HeraldEvent evt, ulong eventSequence, string msgId, CancellationToken cancellationToken)
     {
-        var headers = EventCodec.Headers(evt);
-        headers[EventCodec.Subscription] = subscriptionId;
-        headers[EventCodec.EventSequence] = eventSequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var headers = EventCodec.ForDelivery(EventCodec.Headers(evt), subscriptionId, eventSequence);
         var ack = await _js.PublishAsync(_names.Deliveries(StoreNames.Token(subscriptionId)), evt.Body, headers: headers, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: cancellationToken).ConfigureAwait(false);
         EnsureStored(ack);
     }

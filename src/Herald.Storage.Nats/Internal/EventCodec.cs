@@ -53,7 +53,7 @@ internal static class EventCodec
     public static NatsHeaders CopyEvent(NatsHeaders source)
     {
         var headers = new NatsHeaders();
-        foreach (var name in (ReadOnlySpan<string>)[EventId, Account, Workspace, Sender, Key, Subject, Time, TraceParent, Subscription, EventSequence])
+        foreach (var name in (ReadOnlySpan<string>)[EventId, Account, Workspace, Sender, Key, Subject, Time, TraceParent])
         {
             if (source.TryGetValue(name, out var value))
             {
@@ -61,6 +61,14 @@ internal static class EventCodec
             }
         }
 
+        return headers;
+    }
+
+    /// <summary>Makes the event fields in <paramref name="headers"/> a delivery's: the subscription and the event's sequence.</summary>
+    public static NatsHeaders ForDelivery(NatsHeaders headers, string subscriptionId, ulong eventSequence)
+    {
+        headers[Subscription] = subscriptionId;
+        headers[EventSequence] = eventSequence.ToString(CultureInfo.InvariantCulture);
         return headers;
     }
 
