@@ -18,8 +18,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker;
 
-/// <summary>Stands in for the pruning job when the store cannot prune.</summary>
-internal sealed class NoPruning : IHostedService
+/// <summary>Stands in for a background job the store has no part for (pruning, the feed relay).</summary>
+internal sealed class NothingToRun : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -80,7 +80,10 @@ public static class HeraldBroker
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(20));
         services.AddSingleton<IHostedService>(sp => sp.GetService<IRetentionStore>() is { } retention
             ? ActivatorUtilities.CreateInstance<Pruner>(sp, retention)
-            : new NoPruning());
+            : new NothingToRun());
+        services.AddSingleton<IHostedService>(sp => sp.GetService<IFeedRelay>() is { } relay
+            ? ActivatorUtilities.CreateInstance<FeedRelay>(sp, relay)
+            : new NothingToRun());
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Detail ??= $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not a Herald endpoint (HTTP {context.ProblemDetails.Status}). Check the method and path against the protocol: publish with PUT /{{account}}/{{workspace}}/events/{{key}}, admin calls under {HeraldPaths.AdminPrefix}.");
         // Neither client logs per request: a delivery's outcome is recorded by the dispatcher, a routed call by the router.

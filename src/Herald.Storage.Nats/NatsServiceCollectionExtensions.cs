@@ -26,6 +26,7 @@ public static class NatsServiceCollectionExtensions
         services.AddSingleton<IAppStore>(sp => sp.GetRequiredService<NatsEventStore>());
         services.AddSingleton<IDeadLetterStore>(sp => sp.GetRequiredService<NatsEventStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<NatsEventStore>());
+        services.AddSingleton<IFeedRelay>(sp => sp.GetRequiredService<NatsEventStore>());
         return services;
     }
 }

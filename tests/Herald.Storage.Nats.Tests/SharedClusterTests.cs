@@ -44,6 +44,64 @@ public sealed class SharedClusterTests(NatsClusterFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFeedBatchSentThroughOneStore_ReachesTheOther_AndNotItsSender()
+    {
+        using var stop = new CancellationTokenSource(Patience);
+        var atA = new List<string>();
+        var atB = new List<string>();
+        var readA = CollectAsync(A, atA, stop.Token);
+        var readB = CollectAsync(B, atB, stop.Token);
+
+        // Sent until B has one (its subscription is made in its own time); A's own batches are left out for A.
+        var sent = 0;
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        while (Count(atB) == 0 && !stop.IsCancellationRequested)
+        {
+            await A.SendAsync("activity", Encoding.UTF8.GetBytes($"[{sent++}]"));
+            await poll.WaitForNextTickAsync();
+        }
+
+        await B.SendAsync("activity", "[\"from b\"]"u8.ToArray());
+        while (!Snapshot(atA).Contains("[\"from b\"]") && !stop.IsCancellationRequested)
+        {
+            await poll.WaitForNextTickAsync();
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readA, readB);
+        Assert.Equal(["[\"from b\"]"], atA);
+        Assert.NotEmpty(atB);
+        Assert.All(atB, batch => Assert.Matches("^\\[[0-9]+\\]$", batch));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await A.SendAsync("two.tokens", "[]"u8.ToArray()));
+
+        static int Count(List<string> list) => Snapshot(list).Length;
+        static string[] Snapshot(List<string> list)
+        {
+            lock (list)
+            {
+                return [.. list];
+            }
+        }
+
+        static async Task CollectAsync(NatsEventStore store, List<string> into, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (var batch in store.ReceiveAsync("activity", cancellationToken))
+                {
+                    lock (into)
+                    {
+                        into.Add(Encoding.UTF8.GetString(batch.Span));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public async Task AnEventPublishedThroughOneBroker_IsLeasedAndSettledThroughTheOther_AndBothCountIt()
     {
         await A.SubscriptionChangedAsync(new SubscriptionSpec(SubscriptionId, "acme", "dev", "vtex.listener", "h1", null, ["send-event"], new DeliveryPolicy()));

@@ -20,7 +20,8 @@ namespace Herald.Storage.Nats.Tests;
 
 /// <summary>
 /// Two brokers on one 3-node cluster, sharing one data folder's keys (as brokers behind one load balancer are
-/// configured): an app linked through one receives the events published through the other.
+/// configured): an app linked through one receives the events published through the other, and the live feeds read
+/// from one show the traffic of both.
 /// </summary>
 [Collection(NatsClusterCollection.Name)]
 public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
@@ -93,6 +94,72 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
         }
 
         Assert.Equal("""{"n":1}""", Assert.Single(_received));
+    }
+
+    [Fact]
+    public async Task TailAndActivityReadFromBrokerA_ShowEventsPublishedThroughBrokerB_AndTheirDelivery()
+    {
+        using var a = Client(_a!);
+        using var b = Client(_b!);
+        await LinkAsync(a, "vtex", "live-users", Listener);
+        var sender = await LinkAsync(a, "vtex", "events-example", SenderService);
+        using var stop = new CancellationTokenSource(Patience * 2);
+        var tail = new ConcurrentQueue<JsonElement>();
+        var activity = new ConcurrentQueue<JsonElement>();
+        var tailReader = ReadStreamAsync(a, "/acme/dev/events", tail, stop.Token);
+        var activityReader = ReadStreamAsync(a, "/_herald/v1/acme/dev/activity", activity, stop.Token);
+
+        // Publish through B until A shows one of B's events in its tail and its publish and delivery (made by
+        // whichever broker leased it) in its activity: B learns the link, and A's relay subscribes, in their own time.
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        var elapsed = Stopwatch.StartNew();
+        var published = new List<string>();
+        bool Shows(string id, string kind) => activity.Any(e => e.GetProperty("eventId").GetString() == id && e.GetProperty("kind").GetString() == kind);
+        bool Tailed(string id) => tail.Any(e => e.GetProperty("id").GetString() == id);
+        string? seen = null;
+        for (var n = 0; seen is null && elapsed.Elapsed < Patience; n++)
+        {
+            using var publish = new HttpRequestMessage(HttpMethod.Put, "/acme/dev/events/send-event") { Content = new StringContent($$"""{"n":{{n}}}""", Encoding.UTF8, "application/json") };
+            publish.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sender.Token);
+            using var response = await b.SendAsync(publish);
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                published.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+            }
+
+            await poll.WaitForNextTickAsync();
+            seen = published.FirstOrDefault(id => Tailed(id) && Shows(id, "published") && Shows(id, "delivered"));
+        }
+
+        Assert.True(seen is not null,
+            $"A did not show any of the {published.Count} events published through B within {Patience.TotalSeconds} s: tailed {published.Count(Tailed)}, published {published.Count(id => Shows(id, "published"))}, delivered {published.Count(id => Shows(id, "delivered"))}.");
+        var shown = tail.First(e => e.GetProperty("id").GetString() == seen);
+        Assert.Equal("vtex.events-example", shown.GetProperty("sender").GetString());
+        Assert.Equal("send-event", shown.GetProperty("key").GetString());
+        Assert.Equal(JsonValueKind.Number, shown.GetProperty("body").GetProperty("n").ValueKind);
+        await stop.CancelAsync();
+        await Task.WhenAll(tailReader, activityReader);
+    }
+
+    /// <summary>Reads a Server-Sent Events stream's data lines as JSON into <paramref name="into"/> until cancelled.</summary>
+    private static async Task ReadStreamAsync(HttpClient broker, string path, ConcurrentQueue<JsonElement> into, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await broker.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal) && line != "data: {}")
+                {
+                    into.Enqueue(JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone());
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task<WebApplication> StartBrokerAsync()

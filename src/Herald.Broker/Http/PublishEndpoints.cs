@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Herald.Broker.Admin;
 using Herald.Broker.Publishing;
@@ -131,29 +132,49 @@ internal static class PublishEndpoints
         return Names.IsWorkspace(workspace) ? null : Problems.BadRequest($"The workspace '{Trim(workspace)}' is not valid: it must be {Names.TenantRule}.");
     }
 
+    /// <summary>
+    /// The request body, read straight into an array of its declared length when it has one (the usual case), else in
+    /// pooled chunks; a body over <paramref name="max"/> bytes is refused without being read further.
+    /// </summary>
     private static async Task<(byte[] Body, IResult? Error)> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancellationToken)
     {
-        var tooLarge = Problems.TooLarge(string.Create(CultureInfo.InvariantCulture, $"The body is larger than the broker's limit of {max} bytes. Send a smaller event (put large data elsewhere and send a reference), or raise the broker's MaxBodyBytes option."));
-        if (request.ContentLength > max)
+        if (request.ContentLength is { } length)
         {
-            return ([], tooLarge);
+            if (length > max)
+            {
+                return ([], TooLarge(max));
+            }
+
+            var body = new byte[length];
+            await request.Body.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+            return (body, null);
         }
 
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            if (buffer.Length + read > max)
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                return ([], tooLarge);
-            }
+                if (buffer.Length + read > max)
+                {
+                    return ([], TooLarge(max));
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return (buffer.ToArray(), null);
     }
+
+    private static IResult TooLarge(long max) =>
+        Problems.TooLarge(string.Create(CultureInfo.InvariantCulture, $"The body is larger than the broker's limit of {max} bytes. Send a smaller event (put large data elsewhere and send a reference), or raise the broker's MaxBodyBytes option."));
 
     private static string Trim(string value) => value.Length <= 70 ? value : value[..67] + "...";
 }

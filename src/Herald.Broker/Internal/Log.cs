@@ -52,4 +52,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Unlinked {Sender} from {Account}/{Workspace}")]
     public static partial void Unlinked(ILogger logger, string sender, string account, string workspace);
+
+    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Relaying the live feeds to the other brokers failed while {Loop}; it goes on after a pause")]
+    public static partial void FeedRelayFailed(ILogger logger, string loop, Exception exception);
+
+    [LoggerMessage(EventId = 51, Level = LogLevel.Debug, Message = "Left out a batch on the {Feed} feed that this broker cannot read: {Reason}")]
+    public static partial void FeedBatchUnreadable(ILogger logger, string feed, string reason);
 }

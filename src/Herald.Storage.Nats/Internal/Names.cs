@@ -45,6 +45,9 @@ internal sealed class StoreNames(string prefix)
 
     public string WorkspaceDeadLetters(string account, string workspace) => $"{Root}.dlq.{account}.{workspace}.*";
 
+    /// <summary><c>{root}.feed.{feed}</c>: the live feeds brokers relay to each other.</summary>
+    public string Feed(string feed) => $"{Root}.feed.{feed}";
+
     public string Consumer(string token) => $"{prefix}-q-{token}";
 
     /// <summary>The token that stands for <paramref name="subscriptionId"/> on the cluster.</summary>
