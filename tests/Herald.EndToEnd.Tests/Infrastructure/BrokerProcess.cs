@@ -16,8 +16,11 @@ public sealed class BrokerProcess : IAsyncDisposable
 
     private RunningProcess _process;
 
-    private BrokerProcess(RunningProcess process, string home, string data, Uri url, string adminToken)
+    private readonly string[] _upArguments;
+
+    private BrokerProcess(RunningProcess process, string home, string data, Uri url, string adminToken, string[] upArguments)
     {
+        _upArguments = upArguments;
         _process = process;
         Home = home;
         DataDirectory = data;
@@ -39,20 +42,21 @@ public sealed class BrokerProcess : IAsyncDisposable
 
     public RunningProcess Process => _process;
 
-    public static async Task<BrokerProcess> StartAsync()
+    /// <summary>Starts <c>herald up</c> on a free port with a new data folder, and <paramref name="upArguments"/> (e.g. <c>--store</c>).</summary>
+    public static async Task<BrokerProcess> StartAsync(params string[] upArguments)
     {
         var root = Directory.CreateTempSubdirectory("herald-e2e-").FullName;
         var home = Path.Combine(root, "home");
         var data = Path.Combine(root, "data");
         Directory.CreateDirectory(home);
-        var (process, url) = await LaunchAsync(home, data, 0);
+        var (process, url) = await LaunchAsync(home, data, 0, upArguments);
         var token = (await File.ReadAllTextAsync(Path.Combine(data, "admin.token"))).Trim();
-        return new BrokerProcess(process, home, data, url, token);
+        return new BrokerProcess(process, home, data, url, token, upArguments);
     }
 
-    private static async Task<(RunningProcess, Uri)> LaunchAsync(string home, string data, int port)
+    private static async Task<(RunningProcess, Uri)> LaunchAsync(string home, string data, int port, string[] upArguments)
     {
-        var process = RunningProcess.Start("herald up", "dotnet", [Repo.CliDll, "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", data], Cli.Environment(home));
+        var process = RunningProcess.Start("herald up", "dotnet", [Repo.CliDll, "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", data, .. upArguments], Cli.Environment(home));
         var line = await process.WaitForLineAsync("Herald broker listening on ");
         return (process, new Uri(line[(line.IndexOf("http", StringComparison.Ordinal))..].Trim()));
     }
@@ -75,7 +79,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     public async Task RestartAsync()
     {
         await _process.DisposeAsync();
-        (_process, _) = await LaunchAsync(Home, DataDirectory, Url.Port);
+        (_process, _) = await LaunchAsync(Home, DataDirectory, Url.Port, _upArguments);
     }
 
     public HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)

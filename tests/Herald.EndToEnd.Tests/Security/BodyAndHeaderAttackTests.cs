@@ -9,7 +9,7 @@ namespace Herald.EndToEnd.Tests.Security;
 /// each refused, and B's counts, dead letters, subscriber records and tail unchanged.
 /// </summary>
 [Collection(SecuritySuite.Name)]
-public sealed class BodyAndHeaderAttackTests(SecurityFixture f)
+public class BodyAndHeaderAttackTests(SecurityFixture f)
 {
     private const string Path = $"/{Account}/{Victim}/events/test-event";
 
@@ -147,3 +147,7 @@ public sealed class BodyAndHeaderAttackTests(SecurityFixture f)
         }
     }
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class BodyAndHeaderAttackTestsOnNats(NatsSecurityFixture f) : BodyAndHeaderAttackTests(f);

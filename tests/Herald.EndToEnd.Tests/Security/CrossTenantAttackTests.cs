@@ -10,7 +10,7 @@ namespace Herald.EndToEnd.Tests.Security;
 /// and B's apps, counts, dead letters, subscriber records and tail are exactly as before.
 /// </summary>
 [Collection(SecuritySuite.Name)]
-public sealed class CrossTenantAttackTests(SecurityFixture f)
+public class CrossTenantAttackTests(SecurityFixture f)
 {
     [Fact]
     public async Task Publish_WithTokenOfAnotherWorkspaceOrAccount_Is403_AndChangesNothing()
@@ -185,3 +185,7 @@ public sealed class CrossTenantAttackTests(SecurityFixture f)
         return request;
     }
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class CrossTenantAttackTestsOnNats(NatsSecurityFixture f) : CrossTenantAttackTests(f);

@@ -10,7 +10,7 @@ namespace Herald.EndToEnd.Tests.Security;
 /// injected. The SDK answers 401 and the handler never runs.
 /// </summary>
 [Collection(SecuritySuite.Name)]
-public sealed class DirectDeliveryAttackTests(SecurityFixture f)
+public class DirectDeliveryAttackTests(SecurityFixture f)
 {
     private const string Body = """{"n":1}""";
 
@@ -129,3 +129,7 @@ public sealed class DirectDeliveryAttackTests(SecurityFixture f)
         Assert.Equal(records, f.Subscriber.Records().Count);
     }
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class DirectDeliveryAttackTestsOnNats(NatsSecurityFixture f) : DirectDeliveryAttackTests(f);

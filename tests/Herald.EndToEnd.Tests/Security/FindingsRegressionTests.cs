@@ -9,7 +9,7 @@ namespace Herald.EndToEnd.Tests.Security;
 
 /// <summary>Attacks the suite found getting through, each refused since; they stay here so they stay refused.</summary>
 [Collection(SecuritySuite.Name)]
-public sealed class FindingsRegressionTests(SecurityFixture f)
+public class FindingsRegressionTests(SecurityFixture f)
 {
     [Theory]
     [InlineData(new byte[] { 0xFF, 0xFE })]
@@ -127,3 +127,7 @@ public sealed class FindingsRegressionTests(SecurityFixture f)
         Assert.Equal(("anyKey", Spoofer), (only.GetProperty("handler").GetString(), only.GetProperty("sender").GetString()));
     }
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class FindingsRegressionTestsOnNats(NatsSecurityFixture f) : FindingsRegressionTests(f);

@@ -9,7 +9,7 @@ namespace Herald.EndToEnd.Tests.Security;
 /// never a 5xx, never a delivery, never a change in B.
 /// </summary>
 [Collection(SecuritySuite.Name)]
-public sealed class PathTrickTests(SecurityFixture f)
+public class PathTrickTests(SecurityFixture f)
 {
     private static readonly string Long = new('a', 64);
 
@@ -195,3 +195,7 @@ public sealed class PathTrickTests(SecurityFixture f)
 
     private static string Head(string response) => response.Length <= 600 ? response : response[..600];
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class PathTrickTestsOnNats(NatsSecurityFixture f) : PathTrickTests(f);

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Herald.Broker.Admin;
+using Herald.Storage.Nats.Tests.Fixtures;
 
 namespace Herald.EndToEnd.Tests.Security;
 
@@ -10,6 +11,35 @@ namespace Herald.EndToEnd.Tests.Security;
 public sealed class SecuritySuite : ICollectionFixture<SecurityFixture>
 {
     public const string Name = "Security";
+}
+
+/// <summary>The same attacks against a broker on the NATS JetStream store (one real <c>nats-server</c>).</summary>
+[CollectionDefinition(Name)]
+public sealed class NatsSecuritySuite : ICollectionFixture<NatsSecurityFixture>
+{
+    public const string Name = "Security on NATS";
+}
+
+/// <summary>The security fixture with its broker on a JetStream store: <c>herald up --store nats://...</c>.</summary>
+public sealed class NatsSecurityFixture : SecurityFixture
+{
+    private NatsServerProcess? _nats;
+
+    protected override async Task<BrokerProcess> StartBrokerAsync()
+    {
+        _nats = new NatsServerProcess("security");
+        await _nats.StartAsync();
+        return await BrokerProcess.StartAsync("--store", _nats.ClientUrl);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_nats is not null)
+        {
+            await _nats.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>
@@ -23,7 +53,7 @@ public sealed class SecuritySuite : ICollectionFixture<SecurityFixture>
 /// <item><c>other/master</c>: <c>evil.foreign</c>, an app of another account.</item>
 /// </list>
 /// </summary>
-public sealed class SecurityFixture : IAsyncLifetime
+public class SecurityFixture : IAsyncLifetime
 {
     public const string Account = "acme";
     public const string Victim = "victim";
@@ -56,7 +86,7 @@ public sealed class SecurityFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Broker = await BrokerProcess.StartAsync();
+        Broker = await StartBrokerAsync();
         Subscriber = await AppProcess.StartAsync(Broker, Repo.TestSubscriberFolder, Account, Victim);
         VictimToken = (await LinkAsync(Account, Victim, VictimSender, "{}")).Token;
         SpooferToken = (await LinkAsync(Account, Victim, Spoofer, "{}")).Token;
@@ -67,7 +97,10 @@ public sealed class SecurityFixture : IAsyncLifetime
         ForeignToken = (await LinkAsync(OtherAccount, OtherWorkspace, ForeignApp, "{}")).Token;
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Starts the broker under attack: <c>herald up</c> on the embedded store.</summary>
+    protected virtual Task<BrokerProcess> StartBrokerAsync() => BrokerProcess.StartAsync();
+
+    public virtual async Task DisposeAsync()
     {
         if (Subscriber is not null)
         {

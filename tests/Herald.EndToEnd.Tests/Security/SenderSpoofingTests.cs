@@ -10,7 +10,7 @@ namespace Herald.EndToEnd.Tests.Security;
 /// and the tail's <c>sender</c> are always the token's app, and a subscription that filters on the claimed sender gets nothing.
 /// </summary>
 [Collection(SecuritySuite.Name)]
-public sealed class SenderSpoofingTests(SecurityFixture f)
+public class SenderSpoofingTests(SecurityFixture f)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -101,3 +101,7 @@ public sealed class SenderSpoofingTests(SecurityFixture f)
         await f.AssertOnlyMarkerReachedVictimAsync(tail, records);
     }
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class SenderSpoofingTestsOnNats(NatsSecurityFixture f) : SenderSpoofingTests(f);

@@ -4,7 +4,7 @@ namespace Herald.EndToEnd.Tests.Security;
 
 /// <summary>A relink rotates an app's token: the old one is refused at once on publish and tail; an unlink revokes the last one.</summary>
 [Collection(SecuritySuite.Name)]
-public sealed class TokenRotationTests(SecurityFixture f)
+public class TokenRotationTests(SecurityFixture f)
 {
     private const string Workspace = "rotation";
     private const string App = "rot.app";
@@ -46,3 +46,7 @@ public sealed class TokenRotationTests(SecurityFixture f)
         Assert.Equal((401, 401, 401), await UseAsync(third.Token));
     }
 }
+
+/// <summary>The same attacks against a broker on the NATS JetStream store.</summary>
+[Collection(NatsSecuritySuite.Name)]
+public sealed class TokenRotationTestsOnNats(NatsSecurityFixture f) : TokenRotationTests(f);
