@@ -43,12 +43,27 @@ public sealed class BrokerProcess : IAsyncDisposable
     public RunningProcess Process => _process;
 
     /// <summary>Starts <c>herald up</c> on a free port with a new data folder, and <paramref name="upArguments"/> (e.g. <c>--store</c>).</summary>
-    public static async Task<BrokerProcess> StartAsync(params string[] upArguments)
+    public static Task<BrokerProcess> StartAsync(params string[] upArguments) => StartAsync(null, upArguments);
+
+    /// <summary>
+    /// Starts another broker with the keys of <paramref name="keysOf"/> (its <c>broker.key</c> and <c>admin.token</c>
+    /// copied into the new data folder, as brokers sharing one cluster store are set up), or new keys when null.
+    /// </summary>
+    public static async Task<BrokerProcess> StartAsync(BrokerProcess? keysOf, params string[] upArguments)
     {
         var root = Directory.CreateTempSubdirectory("herald-e2e-").FullName;
         var home = Path.Combine(root, "home");
         var data = Path.Combine(root, "data");
         Directory.CreateDirectory(home);
+        if (keysOf is not null)
+        {
+            Directory.CreateDirectory(data);
+            foreach (var file in new[] { "broker.key", "admin.token" })
+            {
+                File.Copy(Path.Combine(keysOf.DataDirectory, file), Path.Combine(data, file));
+            }
+        }
+
         var (process, url) = await LaunchAsync(home, data, 0, upArguments);
         var token = (await File.ReadAllTextAsync(Path.Combine(data, "admin.token"))).Trim();
         return new BrokerProcess(process, home, data, url, token, upArguments);
