@@ -21,7 +21,7 @@ namespace Herald.Storage.Nats.Tests;
 /// <summary>
 /// Two brokers on one 3-node cluster, sharing one data folder's keys (as brokers behind one load balancer are
 /// configured): an app linked through one receives the events published through the other, and the live feeds read
-/// from one show the traffic of both.
+/// from one show the traffic of both, and a subscription's concurrency holds per broker.
 /// </summary>
 [Collection(NatsClusterCollection.Name)]
 public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
@@ -37,6 +37,9 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
     private WebApplication? _a;
     private WebApplication? _b;
     private WebApplication? _app;
+    private int _slowAtOnce;
+    private int _slowMaxAtOnce;
+    private int _slowHandled;
 
     public async Task InitializeAsync()
     {
@@ -141,6 +144,36 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
         await Task.WhenAll(tailReader, activityReader);
     }
 
+    [Fact]
+    public async Task ASubscriptionsConcurrencyHoldsPerBroker_TwoBrokersNeverRunMoreThanTwiceItAtOnce()
+    {
+        using var a = Client(_a!);
+        using var b = Client(_b!);
+        await LinkAsync(a, "vtex", "slow-listener", """{"events":{"slow":{"sender":"vtex.events-example","keys":["slow-event"],"delivery":{"concurrency":1}}}}""");
+        var subscription = "acme/dev/vtex.slow-listener/slow";
+        await EventuallyAsync(async () => (await b.GetFromJsonAsync<AppsResponse>("/_herald/v1/acme/dev/apps", Json))!.Apps.SelectMany(x => x.Subscriptions).Any(s => s.Id == subscription), "broker B to know the subscription");
+        const int Events = 12;
+        for (var n = 0; n < Events; n++)
+        {
+            using var response = await (n % 2 == 0 ? a : b).PostAsync($"/_herald/v1/acme/dev/events/slow-event?sender=vtex.events-example", new StringContent($$"""{"n":{{n}}}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref _slowHandled) >= Events), $"{Events} slow deliveries handled");
+        Assert.InRange(Volatile.Read(ref _slowMaxAtOnce), 1, 2);
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        var elapsed = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(elapsed.Elapsed < Patience, $"Timed out waiting for {what}.");
+            await poll.WaitForNextTickAsync();
+        }
+    }
+
     /// <summary>Reads a Server-Sent Events stream's data lines as JSON into <paramref name="into"/> until cancelled.</summary>
     private static async Task ReadStreamAsync(HttpClient broker, string path, ConcurrentQueue<JsonElement> into, CancellationToken cancellationToken)
     {
@@ -186,12 +219,32 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
         var app = builder.Build();
         app.MapPost("/{account}/{workspace}/_events", async (HttpRequest request) =>
         {
+            if (request.Headers["x-event-handler-id"] == "slow")
+            {
+                // Long enough that both brokers hold a lease of the subscription at once.
+                var atOnce = Interlocked.Increment(ref _slowAtOnce);
+                InterlockedMax(ref _slowMaxAtOnce, atOnce);
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+                Interlocked.Decrement(ref _slowAtOnce);
+                Interlocked.Increment(ref _slowHandled);
+                return Results.NoContent();
+            }
+
             using var reader = new StreamReader(request.Body);
             _received.Enqueue(await reader.ReadToEndAsync());
             return Results.NoContent();
         });
         await app.StartAsync();
         return app;
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var before && before != seen)
+        {
+            seen = before;
+        }
     }
 
     private HttpClient Client(WebApplication broker)
