@@ -149,6 +149,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                 MaxAckPending = 10_000,
             }, cancellationToken).ConfigureAwait(false);
             _fanOut = Task.Run(() => FanOutAsync(fanOut, _stopping.Token), CancellationToken.None);
+            _feedReaders = Task.Run(() => FollowFeedReadersAsync(_stopping.Token), CancellationToken.None);
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
@@ -320,9 +321,12 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_fanOut is not null)
+        foreach (var loop in new[] { _fanOut, _feedReaders })
         {
-            await _fanOut.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (loop is not null)
+            {
+                await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
         await _connection.DisposeAsync().ConfigureAwait(false);
@@ -613,5 +617,8 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
         [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The watch of the app registry was interrupted; it goes on from where it was")]
         public static partial void WatchInterrupted(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Following the other brokers' feed readers was interrupted; it starts again in 1 s")]
+        public static partial void FeedReadersLost(ILogger logger, Exception exception);
     }
 }

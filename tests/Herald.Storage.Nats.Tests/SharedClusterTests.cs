@@ -102,6 +102,24 @@ public sealed class SharedClusterTests(NatsClusterFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadersAnnouncedThroughOneStore_AreHeardByTheOther_AndNotByItself()
+    {
+        Assert.False(A.HasRemoteReaders("events"));
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        var elapsed = Stopwatch.StartNew();
+        // Announced until A hears it (A's subscription to announcements is made in its own time).
+        while (!A.HasRemoteReaders("events"))
+        {
+            Assert.True(elapsed.Elapsed < Patience, "A never heard B's readers.");
+            await B.AnnounceReadersAsync("events");
+            await poll.WaitForNextTickAsync();
+        }
+
+        Assert.False(B.HasRemoteReaders("events"));
+        Assert.False(A.HasRemoteReaders("activity"));
+    }
+
+    [Fact]
     public async Task AnEventPublishedThroughOneBroker_IsLeasedAndSettledThroughTheOther_AndBothCountIt()
     {
         await A.SubscriptionChangedAsync(new SubscriptionSpec(SubscriptionId, "acme", "dev", "vtex.listener", "h1", null, ["send-event"], new DeliveryPolicy()));

@@ -14,6 +14,9 @@ internal sealed class Broadcast<T>
 
     private readonly ConcurrentDictionary<Channel<T>, Func<T, bool>> _readers = new();
 
+    /// <summary>How many readers there are now.</summary>
+    public int ReaderCount => _readers.Count;
+
     /// <summary>Sends <paramref name="item"/> to every reader whose filter takes it.</summary>
     public void Write(T item)
     {

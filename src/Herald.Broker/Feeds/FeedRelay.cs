@@ -11,9 +11,10 @@ namespace Herald.Broker.Feeds;
 /// <summary>
 /// Joins this broker's live feeds with those of the other brokers on a shared store (one whose store is an
 /// <see cref="IFeedRelay"/>): what is published or delivered here is sent to them in batches, and what they send is
-/// written to the feeds here, so a tail or activity stream read from any broker shows every broker's traffic. Four
-/// supervised loops (send and receive, for each feed); best effort, as the feeds are: a batch lost on the way is
-/// missed, never retried.
+/// written to the feeds here, so a tail or activity stream read from any broker shows every broker's traffic. A feed is
+/// sent only while another broker has announced readers of it, and this broker announces its own readers every
+/// second. Five supervised loops (send and receive for each feed, and the announcements); best effort, as the feeds
+/// are: a batch lost on the way is missed, never retried.
 /// </summary>
 internal sealed class FeedRelay(IFeedRelay relay, Broadcast<HeraldEvent> events, Broadcast<ActivityInfo> activity, BrokerOptions options, TimeProvider timeProvider, ILogger<FeedRelay> logger) : BackgroundService
 {
@@ -41,7 +42,8 @@ internal sealed class FeedRelay(IFeedRelay relay, Broadcast<HeraldEvent> events,
             SuperviseAsync("sending events", ct => SendAsync(localEvents, EventsFeed, WriteEvent, ct), localEvents, stoppingToken),
             SuperviseAsync("sending activity", ct => SendAsync(localActivity, ActivityFeed, (writer, item) => JsonSerializer.Serialize(writer, item, Json), ct), localActivity, stoppingToken),
             SuperviseAsync("receiving events", ct => ReceiveAsync(EventsFeed, ReadEvents, events, ct), null, stoppingToken),
-            SuperviseAsync("receiving activity", ct => ReceiveAsync(ActivityFeed, batch => JsonSerializer.Deserialize<ActivityInfo[]>(batch.Span, Json) ?? [], activity, ct), null, stoppingToken));
+            SuperviseAsync("receiving activity", ct => ReceiveAsync(ActivityFeed, batch => JsonSerializer.Deserialize<ActivityInfo[]>(batch.Span, Json) ?? [], activity, ct), null, stoppingToken),
+            SuperviseAsync("announcing readers", AnnounceReadersAsync, null, stoppingToken));
     }
 
     private async Task SuperviseAsync(string loop, Func<CancellationToken, Task> run, IDisposable? owned, CancellationToken stoppingToken)
@@ -79,6 +81,16 @@ internal sealed class FeedRelay(IFeedRelay relay, Broadcast<HeraldEvent> events,
         var buffer = new ArrayBufferWriter<byte>();
         while (await reader.Items.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (!relay.HasRemoteReaders(feed))
+            {
+                // Nobody elsewhere reads this feed: what this broker's feed saw is dropped unserialised.
+                while (reader.Items.TryRead(out _))
+                {
+                }
+
+                continue;
+            }
+
             buffer.Clear();
             using (var writer = new Utf8JsonWriter(buffer))
             {
@@ -93,6 +105,25 @@ internal sealed class FeedRelay(IFeedRelay relay, Broadcast<HeraldEvent> events,
 
             await relay.SendAsync(feed, buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Every announce interval, tells the other brokers which feeds have readers here (beyond this relay's own).</summary>
+    private async Task AnnounceReadersAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(IFeedRelay.AnnounceInterval, timeProvider);
+        do
+        {
+            if (events.ReaderCount > 1)
+            {
+                await relay.AnnounceReadersAsync(EventsFeed, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (activity.ReaderCount > 1)
+            {
+                await relay.AnnounceReadersAsync(ActivityFeed, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
 
     private async Task ReceiveAsync<T>(string feed, Func<ReadOnlyMemory<byte>, IReadOnlyList<T>> read, Broadcast<T> local, CancellationToken cancellationToken)

@@ -48,6 +48,9 @@ internal sealed class StoreNames(string prefix)
     /// <summary><c>{root}.feed.{feed}</c>: the live feeds brokers relay to each other.</summary>
     public string Feed(string feed) => $"{Root}.feed.{feed}";
 
+    /// <summary><c>{root}.feed-readers.{feed}</c>: where a broker with readers of a feed says so.</summary>
+    public string FeedReaders(string feed) => $"{Root}.feed-readers.{feed}";
+
     public string Consumer(string token) => $"{prefix}-q-{token}";
 
     /// <summary>The token that stands for <paramref name="subscriptionId"/> on the cluster.</summary>
