@@ -55,6 +55,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     private INatsKVStore? _apps;
     private INatsKVStore? _attempts;
     private Task? _fanOut;
+    private ServerFeatures _server = new(new Version(0, 0));
     private int _disposed;
 
     /// <summary>Creates a store on the cluster at <see cref="NatsStoreOptions.Url"/>.</summary>
@@ -86,6 +87,9 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
     internal NatsStoreOptions Options => _options;
 
+    /// <summary>What the connected server can do (read at <see cref="InitializeAsync"/>).</summary>
+    internal ServerFeatures Server => _server;
+
     internal TimeProvider Clock => _timeProvider;
 
     internal INatsKVStore Attempts => _attempts ?? throw NotInitialised();
@@ -98,6 +102,12 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         try
         {
             await _connection.ConnectAsync().ConfigureAwait(false);
+            _server = ServerFeatures.Parse(_connection.ServerInfo?.Version);
+            if (!_server.IsSupported)
+            {
+                throw new StoreUnavailableException($"The NATS server at {_options.Url} is version {_connection.ServerInfo?.Version}; Herald's store needs nats-server {ServerFeatures.Oldest} or later with JetStream enabled.");
+            }
+
             // Streams and buckets are made at once: on a cluster each is a replicated group that elects a leader.
             var replicas = _options.Replicas;
             var apps = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AppsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: linked apps" }, cancellationToken).AsTask();
@@ -471,6 +481,11 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         config.NumReplicas = _options.Replicas;
         config.Storage = StreamConfigStorage.File;
         config.Discard = StreamConfigDiscard.New;
+        if (_server.HasStreamCompression)
+        {
+            config.Compression = StreamConfigCompression.S2;
+        }
+
         var stream = await _js.CreateOrUpdateStreamAsync(config, cancellationToken).ConfigureAwait(false);
         var kept = stream.Info.Config;
         if (kept.Retention != config.Retention || kept.NumReplicas != config.NumReplicas)
