@@ -58,10 +58,7 @@ public sealed class ClusterFaultLoadTests(ITestOutputHelper output) : IAsyncLife
         await a.KillAsync();
         await publishing;
 
-        Assert.Equal(Events, load.Accepted.Count);
-        var handled = await AllHandledAsync(app, load);
-        output.WriteLine($"{Events} events accepted through two brokers, one killed with SIGKILL at {Events / 3}: {handled.Distinct().Count()} handled, {handled.Count - handled.Distinct().Count()} more than once.");
-        Assert.Equal(0, (await b.SubscriptionAsync(Account, Workspace, SubscriptionId)).Dead);
+        await AssertEveryAcceptedEventHandledAsync(app, load, b, $"through two brokers, one killed with SIGKILL at {Events / 3}");
     }
 
     [Fact]
@@ -78,10 +75,7 @@ public sealed class ClusterFaultLoadTests(ITestOutputHelper output) : IAsyncLife
         await node.StartAsync();
         await publishing;
 
-        Assert.Equal(Events, load.Accepted.Count);
-        var handled = await AllHandledAsync(app, load);
-        output.WriteLine($"{Events} events accepted, NATS node {node.ServerName} killed at {Events / 3} and restarted at {2 * Events / 3}: {handled.Distinct().Count()} handled, {handled.Count - handled.Distinct().Count()} more than once; {load.Refused} publishes answered other than 202 and sent again.");
-        Assert.Equal(0, (await broker.SubscriptionAsync(Account, Workspace, SubscriptionId)).Dead);
+        await AssertEveryAcceptedEventHandledAsync(app, load, broker, $"with NATS node {node.ServerName} killed at {Events / 3} and restarted at {2 * Events / 3}");
     }
 
     [Fact]
@@ -159,12 +153,19 @@ public sealed class ClusterFaultLoadTests(ITestOutputHelper output) : IAsyncLife
     private static HashSet<string> Handled(AppProcess app) =>
         app.Records().Where(r => r.GetProperty("outcome").ToString() == "204").Select(r => r.GetProperty("eventId").GetString()!).ToHashSet();
 
-    private static async Task<List<string>> AllHandledAsync(AppProcess app, Load load) =>
-        await Eventually.ReturnsAsync(
+    /// <summary>Every event of the load was accepted, and every accepted one is handled (duplicates counted), none dead.</summary>
+    private async Task AssertEveryAcceptedEventHandledAsync(AppProcess app, Load load, BrokerProcess broker, string fault)
+    {
+        Assert.Equal(Events, load.Accepted.Count);
+        var handled = await Eventually.ReturnsAsync(
             () => Task.FromResult(app.Records().Where(r => r.GetProperty("outcome").ToString() == "204").Select(r => r.GetProperty("eventId").GetString()!).ToList()),
             ids => ids.ToHashSet().IsSupersetOf(load.Accepted.Keys),
             "every accepted event handled",
             HandledDeadline);
+        var distinct = handled.Distinct().Count();
+        output.WriteLine($"{Events} events accepted {fault}: {distinct} handled, {handled.Count - distinct} more than once; {load.Refused} publishes answered other than 202 and sent again.");
+        Assert.Equal(0, (await broker.SubscriptionAsync(Account, Workspace, SubscriptionId)).Dead);
+    }
 
     /// <summary>
     /// 16 publishers sending <c>count</c> events, each with its own Idempotency-Key, spread over the brokers still in

@@ -68,8 +68,7 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
     {
         using var a = Client(_a!);
         using var b = Client(_b!);
-        await LinkAsync(a, "vtex", "live-users", Listener);
-        var sender = await LinkAsync(a, "vtex", "events-example", SenderService);
+        var sender = await LinkTutorialAppsAsync(a);
 
         // B follows the registry through the cluster; until it has seen the link, it does not know the token (401).
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
@@ -104,8 +103,7 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
     {
         using var a = Client(_a!);
         using var b = Client(_b!);
-        await LinkAsync(a, "vtex", "live-users", Listener);
-        var sender = await LinkAsync(a, "vtex", "events-example", SenderService);
+        var sender = await LinkTutorialAppsAsync(a);
         using var stop = new CancellationTokenSource(Patience * 2);
         var tail = new ConcurrentQueue<JsonElement>();
         var activity = new ConcurrentQueue<JsonElement>();
@@ -253,6 +251,13 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
         var client = new HttpClient { BaseAddress = new Uri(address) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(_data.FullName, "admin.token")).Trim());
         return client;
+    }
+
+    /// <summary>Links the tutorial's two apps through <paramref name="broker"/>; returns the sender's link.</summary>
+    private async Task<LinkResponse> LinkTutorialAppsAsync(HttpClient broker)
+    {
+        await LinkAsync(broker, "vtex", "live-users", Listener);
+        return await LinkAsync(broker, "vtex", "events-example", SenderService);
     }
 
     private async Task<LinkResponse> LinkAsync(HttpClient broker, string vendor, string name, string service)
