@@ -57,11 +57,17 @@ public sealed partial class NatsEventStore
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The watch reads the bucket's stream through a consumer of its own that starts at the watch's start, in short
-    /// pulls with heartbeats, and follows the sequence it reached: a pull the server lost is made again within a
-    /// second, and a consumer the server dropped (a node restart) is made again from where the watch was.
+    /// The watch reads the bucket's stream through a consumer of its own that starts at the time of this call (not
+    /// when the enumeration starts, so a change made between the call and the first read is not missed: a broker
+    /// calls this, reads the whole registry, then follows), in short pulls with heartbeats, and follows the sequence
+    /// it reached: a pull the server lost is made again within a second, and a consumer the server dropped (a node
+    /// restart) is made again from where the watch was. The start is by the broker's clock against the servers'
+    /// message times, so keep the clocks synchronised (NTP), as for any cluster.
     /// </remarks>
-    public async IAsyncEnumerable<AppChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<AppChange> WatchAsync(CancellationToken cancellationToken = default) =>
+        WatchSinceAsync(_timeProvider.GetUtcNow(), cancellationToken);
+
+    private async IAsyncEnumerable<AppChange> WatchSinceAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var stream = "KV_" + _names.AppsBucket;
         var subjects = "$KV." + _names.AppsBucket + ".";
@@ -75,16 +81,29 @@ public sealed partial class NatsEventStore
                 var changes = new List<AppChange>();
                 try
                 {
-                    consumer ??= await _js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(name)
+                    if (consumer is null)
                     {
-                        FilterSubject = subjects + ">",
-                        AckPolicy = ConsumerConfigAckPolicy.None,
-                        DeliverPolicy = reached == 0 ? ConsumerConfigDeliverPolicy.New : ConsumerConfigDeliverPolicy.ByStartSequence,
-                        OptStartSeq = reached == 0 ? 0 : reached + 1,
-                        MemStorage = true,
-                        NumReplicas = 1,
-                        InactiveThreshold = TimeSpan.FromMinutes(1),
-                    }, cancellationToken).ConfigureAwait(false);
+                        var config = new ConsumerConfig(name)
+                        {
+                            FilterSubject = subjects + ">",
+                            AckPolicy = ConsumerConfigAckPolicy.None,
+                            MemStorage = true,
+                            NumReplicas = 1,
+                            InactiveThreshold = TimeSpan.FromMinutes(1),
+                        };
+                        if (reached == 0)
+                        {
+                            config.DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartTime;
+                            config.OptStartTime = since;
+                        }
+                        else
+                        {
+                            config.DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence;
+                            config.OptStartSeq = reached + 1;
+                        }
+
+                        consumer = await _js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
+                    }
                     await foreach (var msg in consumer.FetchAsync<byte[]>(WatchPull, cancellationToken: cancellationToken).ConfigureAwait(false))
                     {
                         reached = msg.Metadata?.Sequence.Stream ?? reached;

@@ -51,8 +51,11 @@ public sealed partial class SqliteEventStore
     }
 
     /// <inheritdoc/>
-    /// <remarks>One SQLite file serves one broker process: the changes are those made through this store.</remarks>
-    public async IAsyncEnumerable<AppChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// One SQLite file serves one broker process: the changes are those made through this store, from this call on
+    /// (not from when the enumeration starts, so a change made in between is not missed).
+    /// </remarks>
+    public IAsyncEnumerable<AppChange> WatchAsync(CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<AppChange>(new UnboundedChannelOptions { SingleReader = true });
         lock (_watchersGate)
@@ -60,6 +63,11 @@ public sealed partial class SqliteEventStore
             _watchers.Add(channel);
         }
 
+        return ReadWatchAsync(channel, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<AppChange> ReadWatchAsync(Channel<AppChange> channel, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         try
         {
             await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))

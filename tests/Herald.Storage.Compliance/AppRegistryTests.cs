@@ -83,6 +83,36 @@ public abstract class AppRegistryTests : StoreTestBase
     }
 
     [Fact]
+    public async Task Watch_ReportsAChangeMadeAfterItWasCalled_EvenBeforeItIsRead()
+    {
+        // A broker calls WatchAsync, reads the whole registry, and only then reads the watch: a change made in between
+        // must not be lost.
+        using var stop = new CancellationTokenSource(Patience);
+        var changes = Store.Apps.WatchAsync(stop.Token);
+        var early = App("vtex.early");
+        await Store.Apps.SaveAppAsync(early);
+
+        AppChange? seen = null;
+        try
+        {
+            await foreach (var change in changes.WithCancellation(stop.Token))
+            {
+                if (change.Sender == early.Sender)
+                {
+                    seen = change;
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        Assert.True(seen is not null, $"The watch did not report a save made after WatchAsync was called and before it was read, within {Patience.TotalSeconds} s.");
+        Assert.Equal(new AppChange(Account, Workspace, early.Sender, early), seen);
+    }
+
+    [Fact]
     public async Task Watch_EndsWhenItsTokenIsCancelled()
     {
         await using var watcher = await WatchAsync();
