@@ -461,7 +461,22 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     /// </summary>
     private async ValueTask<INatsJSConsumer> EnsureConsumerAsync(string stream, ConsumerConfig config, CancellationToken cancellationToken)
     {
-        var consumer = await _js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
+        INatsJSConsumer consumer;
+        var started = _timeProvider.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                consumer = await _js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (NatsJSApiException ex) when (ex.Error.Code == 503 && _timeProvider.GetElapsedTime(started) < LeaderDeadline)
+            {
+                // JetStream is "temporarily unavailable" just after a cluster regains its quorum: asked again.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var kept = consumer.Info.Config;
         if (kept.FilterSubject != config.FilterSubject || kept.AckPolicy != config.AckPolicy)
         {
@@ -512,7 +527,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
         var started = _timeProvider.GetTimestamp();
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50), _timeProvider);
-        while (string.IsNullOrEmpty((await probe(cancellationToken).ConfigureAwait(false))?.Leader))
+        while (string.IsNullOrEmpty((await ProbeAsync().ConfigureAwait(false))?.Leader))
         {
             if (_timeProvider.GetElapsedTime(started) > LeaderDeadline)
             {
@@ -520,6 +535,24 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
             }
 
             await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Just after a cluster regains its quorum, JetStream answers "temporarily unavailable" (503) for a while: not
+        // a leader yet, so asked again until the deadline.
+        async Task<ClusterInfo?> ProbeAsync()
+        {
+            try
+            {
+                return await probe(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException ex) when (ex.Error.Code == 503)
+            {
+                return null;
+            }
+            catch (NatsNoRespondersException)
+            {
+                return null;
+            }
         }
     }
 
