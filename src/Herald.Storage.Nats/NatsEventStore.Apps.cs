@@ -59,9 +59,10 @@ public sealed partial class NatsEventStore
     /// <remarks>
     /// The watch reads the bucket's stream through a consumer of its own that starts at the time of this call (not
     /// when the enumeration starts, so a change made between the call and the first read is not missed: a broker
-    /// calls this, reads the whole registry, then follows), in short pulls with heartbeats, and follows the sequence
-    /// it reached: a pull the server lost is made again within a second, and a consumer the server dropped (a node
-    /// restart) is made again from where the watch was. The start is by the broker's clock against the servers'
+    /// calls this, reads the whole registry, then follows), in short pulls, and follows the sequence it reached. The
+    /// consumer numbers what it sends: a number skipped means a message was lost on the way (a pull that ended while
+    /// the server was still sending), and a consumer the server dropped (a node restart) fails the next pull; either way
+    /// a new consumer is made from where the watch was. The start is by the broker's clock against the servers'
     /// message times, so keep the clocks synchronised (NTP), as for any cluster.
     /// </remarks>
     public IAsyncEnumerable<AppChange> WatchAsync(CancellationToken cancellationToken = default) =>
@@ -71,8 +72,9 @@ public sealed partial class NatsEventStore
     {
         var stream = "KV_" + _names.AppsBucket;
         var subjects = "$KV." + _names.AppsBucket + ".";
-        var name = $"{_names.AppsBucket}-watch-{Guid.NewGuid():N}";
+        string? name = null;
         ulong reached = 0;
+        ulong sent = 0;
         INatsJSConsumer? consumer = null;
         try
         {
@@ -83,6 +85,9 @@ public sealed partial class NatsEventStore
                 {
                     if (consumer is null)
                     {
+                        await ForgetWatchConsumerAsync(stream, name).ConfigureAwait(false);
+                        name = $"{_names.AppsBucket}-watch-{Guid.NewGuid():N}";
+                        sent = 0;
                         var config = new ConsumerConfig(name)
                         {
                             FilterSubject = subjects + ">",
@@ -106,7 +111,17 @@ public sealed partial class NatsEventStore
                     }
                     await foreach (var msg in consumer.FetchAsync<byte[]>(WatchPull, cancellationToken: cancellationToken).ConfigureAwait(false))
                     {
-                        reached = msg.Metadata?.Sequence.Stream ?? reached;
+                        var numbered = msg.Metadata?.Sequence ?? throw new InvalidDataException("A registry message without JetStream metadata.");
+                        if (numbered.Consumer != sent + 1)
+                        {
+                            // A message before this one never arrived: read again from the last one that did.
+                            Log.WatchSkipped(_logger, sent + 1, numbered.Consumer);
+                            consumer = null;
+                            break;
+                        }
+
+                        sent = numbered.Consumer;
+                        reached = numbered.Stream;
                         var parts = msg.Subject[subjects.Length..].Split('.', 3);
                         if (parts.Length != 3)
                         {
@@ -150,18 +165,29 @@ public sealed partial class NatsEventStore
         }
         finally
         {
-            try
-            {
-                await _js.DeleteConsumerAsync(stream, name, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (NatsException)
-            {
-                // It goes by itself after a minute without pulls.
-            }
+            await ForgetWatchConsumerAsync(stream, name).ConfigureAwait(false);
         }
     }
 
-    private static readonly NatsJSFetchOpts WatchPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.FromSeconds(0.5) };
+    private async ValueTask ForgetWatchConsumerAsync(string stream, string? name)
+    {
+        if (name is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _js.DeleteConsumerAsync(stream, name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NatsException)
+        {
+            // It goes by itself after a minute without pulls.
+        }
+    }
+
+    /// <summary>A short pull of the watch, without idle heartbeats (see the fan-out's pull in <c>NatsEventStore</c>).</summary>
+    private static readonly NatsJSFetchOpts WatchPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.Zero };
 
     private static string AppKey(string account, string workspace, string sender) => $"{account}.{workspace}.{sender}";
 }

@@ -38,10 +38,16 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     private static readonly TimeSpan LeaderDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// One pull of the fan-out: up to 256 events, answered as they come, ending within a second, with heartbeats so a
-    /// pull the server lost (a node that went away) is noticed.
+    /// One pull of the fan-out: up to 256 events, answered as they come, ending within a second.
     /// </summary>
-    private static readonly NatsJSFetchOpts FanOutPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.FromSeconds(0.5) };
+    /// <remarks>
+    /// Short pulls ask for no idle heartbeats, here and in the queues and the registry watch. A pull whose client misses
+    /// two heartbeats (a process stalled for a second on a loaded machine) ends and drops its inbox while the server may
+    /// still be sending to it: what the server sent is then lost to the client, and waits out the ack wait (or, with no
+    /// acks, is never seen). Without heartbeats a pull ends at the server's answer that it expired, or, when the server
+    /// that held it went away, at the client's own deadline five seconds later, and no message is sent to a closed inbox.
+    /// </remarks>
+    private static readonly NatsJSFetchOpts FanOutPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.Zero };
 
     private readonly NatsStoreOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -668,5 +674,8 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Following the other brokers' feed readers was interrupted; it starts again in 1 s")]
         public static partial void FeedReadersLost(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The watch of the app registry expected its message {Expected} and got {Got}; it reads again from the last one it had")]
+        public static partial void WatchSkipped(ILogger logger, ulong expected, ulong got);
     }
 }

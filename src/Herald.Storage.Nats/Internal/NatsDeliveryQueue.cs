@@ -88,7 +88,8 @@ internal sealed class NatsDeliveryQueue(NatsEventStore store, string subscriptio
     /// <summary>
     /// Pulls run to their end (a few seconds at most) even when the caller gives up, and what they brought is handed
     /// back: a pull cut short would leave the server sending deliveries to nobody, and they would wait out the ack
-    /// wait. A cancelled call therefore returns within <see cref="LongestPull"/>.
+    /// wait. A cancelled call therefore returns within <see cref="LongestPull"/>. The long pull asks for no idle
+    /// heartbeats, for the reason the store's fan-out pull gives.
     /// </summary>
     private async ValueTask<IReadOnlyList<DeliveryLease>> PullAsync(int max, TimeSpan leaseFor, TimeSpan maxWait, CancellationToken cancellationToken)
     {
@@ -106,7 +107,7 @@ internal sealed class NatsDeliveryQueue(NatsEventStore store, string subscriptio
             }
 
             var expires = TimeSpan.FromTicks(Math.Clamp(left.Ticks, ShortestPull.Ticks, LongestPull.Ticks));
-            var first = await consumer.NextAsync<ReadOnlyMemory<byte>>(opts: new NatsJSNextOpts { Expires = expires, IdleHeartbeat = TimeSpan.FromSeconds(0.5) }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            var first = await consumer.NextAsync<ReadOnlyMemory<byte>>(opts: new NatsJSNextOpts { Expires = expires, IdleHeartbeat = TimeSpan.Zero }, cancellationToken: CancellationToken.None).ConfigureAwait(false);
             if (first is { } message)
             {
                 leases.Add(Hold(message, leaseFor));
