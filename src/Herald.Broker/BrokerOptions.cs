@@ -61,7 +61,10 @@ public sealed class BrokerOptions
     public int PruneBatch { get; set; } = 500;
 
     /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
-    public string? Validate()
+    public string? Validate() => Problems() is { Count: > 0 } problems ? "Invalid broker options: " + string.Join(" ", problems) : null;
+
+    /// <summary>Every value that breaks its option's rule, one line each, starting with the option's name.</summary>
+    public IReadOnlyList<string> Problems()
     {
         var errors = new List<string>();
         if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -84,26 +87,39 @@ public sealed class BrokerOptions
             errors.Add($"LeaseDuration must be at least 1 second; found {LeaseDuration}.");
         }
 
-        if (SettlementQueueCapacity < 1 || SettlementBatch < 1)
+        AtLeastOne(errors, nameof(SettlementQueueCapacity), SettlementQueueCapacity);
+        AtLeastOne(errors, nameof(SettlementBatch), SettlementBatch);
+        AtLeastOne(errors, nameof(PublishPermitsPerSecond), PublishPermitsPerSecond);
+        AtLeastOne(errors, nameof(PublishBurst), PublishBurst);
+        AtLeastOne(errors, nameof(PruneBatch), PruneBatch);
+        Positive(errors, nameof(Retention), Retention);
+        Positive(errors, nameof(PruneInterval), PruneInterval);
+        Positive(errors, nameof(PollInterval), PollInterval);
+        Positive(errors, nameof(ShutdownGrace), ShutdownGrace);
+        foreach (var host in AllowedEndpointHosts)
         {
-            errors.Add($"SettlementQueueCapacity and SettlementBatch must be at least 1; found {SettlementQueueCapacity} and {SettlementBatch}.");
+            if (Uri.CheckHostName(host) == UriHostNameType.Unknown)
+            {
+                errors.Add($"AllowedEndpointHosts must list host names or addresses, without scheme or port; found '{host}'.");
+            }
         }
 
-        if (PublishPermitsPerSecond < 1 || PublishBurst < 1)
-        {
-            errors.Add($"PublishPermitsPerSecond and PublishBurst must be at least 1; found {PublishPermitsPerSecond} and {PublishBurst}.");
-        }
+        return errors;
+    }
 
-        if (Retention <= TimeSpan.Zero || PruneInterval <= TimeSpan.Zero || PruneBatch < 1)
+    private static void AtLeastOne(List<string> errors, string name, int value)
+    {
+        if (value < 1)
         {
-            errors.Add($"Retention and PruneInterval must be positive and PruneBatch at least 1; found {Retention}, {PruneInterval} and {PruneBatch}.");
+            errors.Add($"{name} must be at least 1; found {value}.");
         }
+    }
 
-        if (PollInterval <= TimeSpan.Zero)
+    private static void Positive(List<string> errors, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
         {
-            errors.Add($"PollInterval must be positive; found {PollInterval}.");
+            errors.Add($"{name} must be a positive duration; found {value}.");
         }
-
-        return errors.Count == 0 ? null : "Invalid broker options: " + string.Join(" ", errors);
     }
 }

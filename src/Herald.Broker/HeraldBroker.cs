@@ -29,6 +29,12 @@ internal sealed class NothingToRun : IHostedService
 /// <summary>Builds a broker web application. A store is added by the caller (e.g. <c>AddHeraldSqliteStore</c>).</summary>
 public static class HeraldBroker
 {
+    /// <summary>
+    /// The log category of the audit lines, one at Information for each admin action (link, unlink, redrive, purge,
+    /// replay) with what it did and the caller's address. <c>herald up</c> shows them even when it logs only warnings.
+    /// </summary>
+    public const string AuditLogCategory = "Herald.Audit";
+
     /// <summary>A builder with the broker's services and options; add a store, then call <see cref="Build"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static WebApplicationBuilder CreateBuilder(BrokerOptions options, string[]? args = null)

@@ -47,6 +47,39 @@ internal sealed class CliEnvironment
         return string.IsNullOrEmpty(value) ? null : value;
     }
 
+    /// <summary>
+    /// The set variables whose names start with <paramref name="prefix"/> (ignoring case), the overrides winning over
+    /// the process's own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> VariablesStartingWith(string prefix)
+    {
+        var found = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string name && name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && entry.Value is string { Length: > 0 } value)
+            {
+                found[name] = value;
+            }
+        }
+
+        foreach (var (name, value) in _overrides)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                if (string.IsNullOrEmpty(value))
+                {
+                    found.Remove(name);
+                }
+                else
+                {
+                    found[name] = value;
+                }
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>A path the user typed, made absolute against <see cref="CurrentDirectory"/>.</summary>
     public string FullPath(string path) => Path.GetFullPath(path, CurrentDirectory);
 }

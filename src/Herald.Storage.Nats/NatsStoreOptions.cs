@@ -44,7 +44,10 @@ public sealed class NatsStoreOptions
     public int FanOutConcurrency { get; set; } = 64;
 
     /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
-    public string? Validate()
+    public string? Validate() => Problems() is { Count: > 0 } problems ? "Invalid NATS store options: " + string.Join(" ", problems) : null;
+
+    /// <summary>Every value that breaks its option's rule, one line each, starting with the option's name.</summary>
+    public IReadOnlyList<string> Problems()
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(Url) || Url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls")))
@@ -77,11 +80,16 @@ public sealed class NatsStoreOptions
             errors.Add($"PublishTimeout must be positive; found {PublishTimeout}.");
         }
 
-        if (MaxAckPending < 1 || FanOutConcurrency < 1)
+        if (MaxAckPending < 1)
         {
-            errors.Add($"MaxAckPending and FanOutConcurrency must be at least 1; found {MaxAckPending} and {FanOutConcurrency}.");
+            errors.Add($"MaxAckPending must be at least 1; found {MaxAckPending}.");
         }
 
-        return errors.Count == 0 ? null : "Invalid NATS store options: " + string.Join(" ", errors);
+        if (FanOutConcurrency < 1)
+        {
+            errors.Add($"FanOutConcurrency must be at least 1; found {FanOutConcurrency}.");
+        }
+
+        return errors;
     }
 }

@@ -25,7 +25,10 @@ public sealed class SqliteStoreOptions
     public int QueueMemoryCapacity { get; set; } = 1024;
 
     /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
-    public string? Validate()
+    public string? Validate() => Problems() is { Count: > 0 } problems ? "Invalid SQLite store options: " + string.Join(" ", problems) : null;
+
+    /// <summary>Every value that breaks its option's rule, one line each, starting with the option's name.</summary>
+    public IReadOnlyList<string> Problems()
     {
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(DatabasePath))
@@ -48,6 +51,6 @@ public sealed class SqliteStoreOptions
             errors.Add($"QueueMemoryCapacity must be at least 1; found {QueueMemoryCapacity}.");
         }
 
-        return errors.Count == 0 ? null : "Invalid SQLite store options: " + string.Join(" ", errors);
+        return errors;
     }
 }

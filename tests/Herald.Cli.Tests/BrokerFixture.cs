@@ -6,7 +6,16 @@ namespace Herald.Cli.Tests;
 public sealed class BrokerFixture : IAsyncLifetime
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly string[] _arguments;
     private Task<int>? _up;
+
+    public BrokerFixture()
+        : this([])
+    {
+    }
+
+    /// <summary>A broker started with <paramref name="arguments"/> after <c>up --port 0</c> (by default, <c>--data</c> <see cref="DataDirectory"/>).</summary>
+    internal BrokerFixture(string[] arguments) => _arguments = arguments;
 
     internal CliHarness Cli { get; } = new();
 
@@ -22,7 +31,7 @@ public sealed class BrokerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var (output, error, run) = Cli.Start(["up", "--port", "0", "--data", DataDirectory], _stop.Token);
+        var (output, error, run) = Cli.Start(["up", "--port", "0", .. _arguments.Length > 0 ? _arguments : ["--data", DataDirectory]], _stop.Token);
         (UpOutput, UpError, _up) = (output, error, run);
         Url = await Eventually.GetAsync(
             async () =>

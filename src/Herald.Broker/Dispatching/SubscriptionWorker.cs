@@ -233,8 +233,15 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
             try
             {
                 await _settleRetry.ExecuteAsync(async ct => await _queue.SettleAsync(settlements, ct).ConfigureAwait(false), _abort.Token).ConfigureAwait(false);
-                foreach (var (_, activity) in batch)
+                foreach (var (settlement, activity) in batch)
                 {
+                    if (settlement.Kind == SettlementKind.Dead)
+                    {
+                        // The activity's error is the reason with the last attempt's outcome ("... (HTTP 503)").
+                        Log.DeadLettered(_logger, activity.EventId, activity.Key, activity.Sender, SubscriptionId, activity.Account, activity.Workspace,
+                            activity.Attempt ?? settlement.Lease.Attempt, activity.Error ?? settlement.DeadReason ?? "dead");
+                    }
+
                     _activity.Write(activity);
                 }
             }

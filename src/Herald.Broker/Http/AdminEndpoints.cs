@@ -9,6 +9,7 @@ using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker.Http;
 
@@ -88,21 +89,26 @@ internal static class AdminEndpoints
             return Problems.BadRequest(ex.Message);
         }
 
+        Log.Linked(Audit(http), app, account, workspace, linked.Stored.Endpoint, linked.Subscriptions.Count, Remote(http));
         var baseUrl = BaseUrl(http);
         return Results.Ok(new LinkResponse(linked.Manifest.AppId, account, workspace, linked.Token, linked.SigningSecret,
             linked.Subscriptions.Select(s => Info(s, DeliveryCounts.Zero)).ToList(), Routes(linked, baseUrl)));
     }
 
-    private static async Task<IResult> UnlinkAsync(string account, string workspace, string app, AppRegistry registry, CancellationToken cancellationToken)
+    private static async Task<IResult> UnlinkAsync(HttpContext http, string account, string workspace, string app, AppRegistry registry, CancellationToken cancellationToken)
     {
         if (!Names.IsSender(app))
         {
             return Problems.BadRequest($"The app '{app}' is not valid: it must be {Names.SenderRule}.");
         }
 
-        return await registry.UnlinkAsync(account, workspace, app, cancellationToken).ConfigureAwait(false)
-            ? Results.NoContent()
-            : Problems.NotFound($"No app '{app}' is linked in {account}/{workspace}. 'herald apps' lists the linked apps.");
+        if (!await registry.UnlinkAsync(account, workspace, app, cancellationToken).ConfigureAwait(false))
+        {
+            return Problems.NotFound($"No app '{app}' is linked in {account}/{workspace}. 'herald apps' lists the linked apps.");
+        }
+
+        Log.Unlinked(Audit(http), app, account, workspace, Remote(http));
+        return Results.NoContent();
     }
 
     private static async Task<IResult> ListAppsAsync(HttpContext http, string account, string workspace, AppRegistry registry, IEventStore store, CancellationToken cancellationToken)
@@ -138,6 +144,7 @@ internal static class AdminEndpoints
         try
         {
             var count = await store.RedriveAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
+            Log.Redriven(Audit(http), count, account, workspace, Describe(selector!), Remote(http));
             return Results.Ok(new RedriveResponse(count, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
         }
         catch (InvalidStoreIdException ex)
@@ -157,6 +164,7 @@ internal static class AdminEndpoints
         try
         {
             var purged = await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
+            Log.Purged(Audit(http), purged, account, workspace, Describe(selector!), Remote(http));
             return Results.Ok(new PurgeResponse(purged, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
         }
         catch (InvalidStoreIdException ex)
@@ -227,7 +235,39 @@ internal static class AdminEndpoints
         }
 
         var count = await store.ReplayAsync(subscription.Id, request.Since, http.RequestAborted).ConfigureAwait(false);
+        Log.Replayed(Audit(http), count, subscription.Id, account, workspace, request.Since, Remote(http));
         return Results.Ok(new ReplayResponse(count));
+    }
+
+    private static ILogger Audit(HttpContext http) => http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(HeraldBroker.AuditLogCategory);
+
+    /// <summary>Who sent a request, as far as the connection tells.</summary>
+    internal static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "an unknown address";
+
+    private static string Describe(DeadLetterSelector selector)
+    {
+        var parts = new List<string>();
+        if (selector.Ids is { Count: > 0 } ids)
+        {
+            parts.Add($"{ids.Count} ids");
+        }
+
+        if (selector.SubscriptionId is { } subscription)
+        {
+            parts.Add("subscription " + subscription);
+        }
+
+        if (selector.DeadSince is { } since)
+        {
+            parts.Add("since " + since.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (selector.Limit is { } limit)
+        {
+            parts.Add($"at most {limit}");
+        }
+
+        return string.Join(", ", parts);
     }
 
     private static SubscriptionInfo Info(Subscription s, DeliveryCounts counts) =>
@@ -258,6 +298,6 @@ internal static class AdminEndpoints
 
         var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
         var allowed = allowedHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase);
-        return loopback || allowed ? null : $"The endpoint '{endpoint}' is not on this machine: Herald delivers only to loopback addresses (127.0.0.0/8, ::1, localhost) and to hosts in the broker's AllowedEndpointHosts.";
+        return loopback || allowed ? null : $"The endpoint '{endpoint}' is not on this machine: Herald delivers only to loopback addresses (127.0.0.0/8, ::1, localhost) and to hosts in the broker's AllowedEndpointHosts option (the configuration key Herald:AllowedEndpointHosts).";
     }
 }

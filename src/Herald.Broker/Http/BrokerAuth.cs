@@ -1,6 +1,8 @@
 using Herald.Broker.Registry;
 using Herald.Broker.Security;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker.Http;
 
@@ -14,7 +16,10 @@ internal sealed record Caller(bool IsAdmin, LinkedApp? App)
         IsAdmin || (App is not null && string.Equals(App.Account, account, StringComparison.Ordinal) && string.Equals(App.Workspace, workspace, StringComparison.Ordinal));
 }
 
-/// <summary>Reads <c>Authorization: Bearer</c> and finds the caller.</summary>
+/// <summary>
+/// Reads <c>Authorization: Bearer</c> and finds the caller. Every refusal is counted (<c>herald.auth.refused</c>, by
+/// reason) and logged with the request's method, path and address, never with the token.
+/// </summary>
 internal static class BrokerAuth
 {
     /// <summary>The caller, or an error to answer with (401) when there is no token or it is unknown.</summary>
@@ -23,6 +28,7 @@ internal static class BrokerAuth
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
+            Refused(http, "missing", null);
             return (null, Problems.Unauthorized("This call needs 'Authorization: Bearer <token>': an app token (given to the app by 'herald link') or the admin token (in the broker's data folder, admin.token)."));
         }
 
@@ -33,9 +39,13 @@ internal static class BrokerAuth
         }
 
         var app = registry.Current.FindByTokenHash(Credentials.Hash(token));
-        return app is null
-            ? (null, Problems.Unauthorized("The bearer token is not valid: it is unknown, or belonged to an app that was relinked or unlinked since. Relink the app to get a new token."))
-            : (new Caller(false, app), null);
+        if (app is null)
+        {
+            Refused(http, "unknown", "the bearer token is not the admin token nor a linked app's");
+            return (null, Problems.Unauthorized("The bearer token is not valid: it is unknown, or belonged to an app that was relinked or unlinked since. Relink the app to get a new token."));
+        }
+
+        return (new Caller(false, app), null);
     }
 
     /// <summary>Like <see cref="Authenticate"/>, and the caller must be the admin.</summary>
@@ -47,6 +57,43 @@ internal static class BrokerAuth
             return error;
         }
 
-        return caller!.IsAdmin ? null : Problems.Forbidden("The admin API needs the admin token; an app token cannot call it.");
+        if (caller!.IsAdmin)
+        {
+            return null;
+        }
+
+        Refused(http, "not_admin", $"the admin API called with the app token of {caller.App!.Sender} in {caller.App.Account}/{caller.App.Workspace}");
+        return Problems.Forbidden("The admin API needs the admin token; an app token cannot call it.");
+    }
+
+    /// <summary>
+    /// A 403 with <paramref name="detail"/> when <paramref name="caller"/> may not act in (account, workspace), counted
+    /// and logged as a refusal; <c>null</c> when it may.
+    /// </summary>
+    public static IResult? RequireWorkspace(HttpContext http, Caller caller, string account, string workspace, string detail)
+    {
+        if (caller.MayAccess(account, workspace))
+        {
+            return null;
+        }
+
+        Refused(http, "other_workspace", $"the token of {caller.App?.Sender} in {caller.App?.Account}/{caller.App?.Workspace} used for {account}/{workspace}");
+        return Problems.Forbidden(detail);
+    }
+
+    /// <summary>Counts and logs a refused credential; <paramref name="detail"/> <c>null</c> logs it at Debug only (no token at all).</summary>
+    public static void Refused(HttpContext http, string reason, string? detail)
+    {
+        BrokerTelemetry.AuthRefused.Add(1, new KeyValuePair<string, object?>("herald.auth.reason", reason));
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BrokerAuth).FullName!);
+        var remote = AdminEndpoints.Remote(http);
+        if (detail is null)
+        {
+            Log.CredentialMissing(logger, http.Request.Method, http.Request.Path, remote);
+        }
+        else
+        {
+            Log.CredentialRefused(logger, http.Request.Method, http.Request.Path, remote, detail);
+        }
     }
 }

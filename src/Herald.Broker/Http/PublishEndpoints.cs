@@ -52,9 +52,9 @@ internal static class PublishEndpoints
             return Problems.Forbidden($"Publishing on this route needs an app token: the sender is the token's app. The admin publishes with POST {HeraldPaths.AdminPrefix}/{{account}}/{{workspace}}/events/{{key}}?sender=vendor.name (or 'herald send').");
         }
 
-        if (!caller.MayAccess(account, workspace))
+        if (BrokerAuth.RequireWorkspace(http, caller, account, workspace, $"This token belongs to {app.Sender} in {app.Account}/{app.Workspace}; it cannot publish to {account}/{workspace}. Events never cross workspaces: use the token of an app linked in {account}/{workspace}.") is { } forbidden)
         {
-            return Problems.Forbidden($"This token belongs to {app.Sender} in {app.Account}/{app.Workspace}; it cannot publish to {account}/{workspace}. Events never cross workspaces: use the token of an app linked in {account}/{workspace}.");
+            return forbidden;
         }
 
         if (http.RequestServices.GetRequiredService<PublishRateLimiter>().TryAcquire(account, workspace, app.Sender) is { } wait)
@@ -174,7 +174,7 @@ internal static class PublishEndpoints
     }
 
     private static IResult TooLarge(long max) =>
-        Problems.TooLarge(string.Create(CultureInfo.InvariantCulture, $"The body is larger than the broker's limit of {max} bytes. Send a smaller event (put large data elsewhere and send a reference), or raise the broker's MaxBodyBytes option."));
+        Problems.TooLarge(string.Create(CultureInfo.InvariantCulture, $"The body is larger than the broker's limit of {max} bytes. Send a smaller event (put large data elsewhere and send a reference), or raise the broker's MaxBodyBytes option (the configuration key Herald:MaxBodyBytes)."));
 
     private static string Trim(string value) => value.Length <= 70 ? value : value[..67] + "...";
 }

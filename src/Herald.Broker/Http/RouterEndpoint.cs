@@ -53,7 +53,7 @@ internal static class RouterEndpoint
         if (!route.Public)
         {
             var (caller, authError) = BrokerAuth.Authenticate(http, credentials, registry);
-            var error = authError ?? (caller!.MayAccess(account, workspace) ? null : Problems.Forbidden($"This token cannot call routes of {account}/{workspace}."));
+            var error = authError ?? BrokerAuth.RequireWorkspace(http, caller!, account, workspace, $"This token cannot call routes of {account}/{workspace}.");
             if (error is not null)
             {
                 await error.ExecuteAsync(http).ConfigureAwait(false);

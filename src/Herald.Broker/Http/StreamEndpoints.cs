@@ -41,9 +41,9 @@ internal static class StreamEndpoints
             return authError;
         }
 
-        if (!caller!.MayAccess(account, workspace))
+        if (BrokerAuth.RequireWorkspace(http, caller!, account, workspace, $"This token cannot read events of {account}/{workspace}. Use the token of an app linked there, or the admin token.") is { } forbidden)
         {
-            return Problems.Forbidden($"This token cannot read events of {account}/{workspace}. Use the token of an app linked there, or the admin token.");
+            return forbidden;
         }
 
         var keySet = keys is { Length: > 0 } ? keys.ToHashSet(StringComparer.Ordinal) : null;
@@ -52,7 +52,7 @@ internal static class StreamEndpoints
             && (string.IsNullOrEmpty(sender) || string.Equals(e.Sender, sender, StringComparison.Ordinal))
             && (keySet is null || keySet.Contains(e.Key)));
         // A tail opened with an app token ends when that token stops working (relink or unlink).
-        var tokenHash = caller.App?.Stored.TokenHash;
+        var tokenHash = caller!.App?.Stored.TokenHash;
         Func<bool> stillAllowed = tokenHash is null ? static () => true : () => registry.Current.FindByTokenHash(tokenHash) is not null;
         await StreamAsync(http, reader.Items, WriteTailEvent, timeProvider, stillAllowed).ConfigureAwait(false);
         return Results.Empty;

@@ -17,5 +17,7 @@ public static class BrokerTelemetry
 
     internal static readonly Counter<long> Outcomes = Meter.CreateCounter<long>("herald.deliveries.outcomes", "{attempt}", "Delivery attempts by outcome (delivered, retrying, dead).");
 
+    internal static readonly Counter<long> AuthRefused = Meter.CreateCounter<long>("herald.auth.refused", "{request}", "Requests refused for their credentials, by reason (missing, unknown, not_admin, other_workspace).");
+
     internal static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("messaging.client.operation.duration", "s", "Duration of publish and delivery operations.");
 }

@@ -47,11 +47,29 @@ internal static partial class Log
     [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "Pruning failed; it will try again at its next run")]
     public static partial void PruneFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Linked {App} in {Account}/{Workspace} at {Endpoint}")]
-    public static partial void Linked(ILogger logger, string app, string account, string workspace, string endpoint);
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Dead-lettered event {EventId} ({Key} from {Sender}) for {SubscriptionId} in {Account}/{Workspace} after attempt {Attempt}: {Reason}")]
+    public static partial void DeadLettered(ILogger logger, string eventId, string key, string sender, string subscriptionId, string account, string workspace, int attempt, string reason);
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Unlinked {Sender} from {Account}/{Workspace}")]
-    public static partial void Unlinked(ILogger logger, string sender, string account, string workspace);
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "Audit: linked {App} in {Account}/{Workspace} at {Endpoint} ({Subscriptions} subscriptions), from {Remote}")]
+    public static partial void Linked(ILogger logger, string app, string account, string workspace, string endpoint, int subscriptions, string remote);
+
+    [LoggerMessage(EventId = 61, Level = LogLevel.Information, Message = "Audit: unlinked {App} from {Account}/{Workspace}, from {Remote}")]
+    public static partial void Unlinked(ILogger logger, string app, string account, string workspace, string remote);
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Information, Message = "Audit: redrove {Count} dead letters in {Account}/{Workspace} ({Selector}), from {Remote}")]
+    public static partial void Redriven(ILogger logger, int count, string account, string workspace, string selector, string remote);
+
+    [LoggerMessage(EventId = 63, Level = LogLevel.Information, Message = "Audit: purged {Count} dead letters in {Account}/{Workspace} ({Selector}), from {Remote}")]
+    public static partial void Purged(ILogger logger, int count, string account, string workspace, string selector, string remote);
+
+    [LoggerMessage(EventId = 64, Level = LogLevel.Information, Message = "Audit: replayed {Count} events to {SubscriptionId} in {Account}/{Workspace} since {Since:O}, from {Remote}")]
+    public static partial void Replayed(ILogger logger, int count, string subscriptionId, string account, string workspace, DateTimeOffset since, string remote);
+
+    [LoggerMessage(EventId = 70, Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: {Reason}")]
+    public static partial void CredentialRefused(ILogger logger, string method, string path, string remote, string reason);
+
+    [LoggerMessage(EventId = 71, Level = LogLevel.Debug, Message = "Refused {Method} {Path} from {Remote}: no bearer token")]
+    public static partial void CredentialMissing(ILogger logger, string method, string path, string remote);
 
     [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Relaying the live feeds to the other brokers failed while {Loop}; it goes on after a pause")]
     public static partial void FeedRelayFailed(ILogger logger, string loop, Exception exception);

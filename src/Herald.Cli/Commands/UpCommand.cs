@@ -35,19 +35,26 @@ internal static class UpCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request and delivery, not only warnings." };
         var store = new Option<string>("--store") { Description = BrokerStore.OptionHelp, HelpName = "sqlite|nats://HOST:PORT[,...]" };
         var replicas = new Option<int?>("--replicas") { Description = "With a NATS store: how many servers keep each stream (default: one per listed server, at most 3)." };
+        var config = new Option<string>("--config")
+        {
+            Description = "A JSON file whose \"Herald\" section sets the broker's options (docs/operations.md, \"Configuration\"); Herald__... environment variables and these flags take precedence.",
+            HelpName = "FILE",
+        };
         var command = new Command("up", "Run the Herald broker here until Ctrl+C, with its data in a local SQLite database or on a NATS JetStream cluster.")
         {
-            port, host, data, verbose, store, replicas,
+            port, host, data, verbose, store, replicas, config,
         };
-        CommandRunner.SetAction(command, environment, (parse, cancellationToken) => RunAsync(
-            environment,
-            parse.GetValue(host)!,
-            parse.GetValue(port),
-            parse.GetValue(data),
-            parse.GetValue(verbose),
-            parse.GetValue(store),
-            parse.GetValue(replicas),
-            cancellationToken));
+        CommandRunner.SetAction(command, environment, (parse, cancellationToken) =>
+        {
+            // --host and --port replace the configured URL only when given: their defaults are the configuration's default.
+            var addressGiven = parse.GetResult(port) is { Implicit: false } || parse.GetResult(host) is { Implicit: false };
+            var flags = new BrokerConfiguration.Flags(
+                addressGiven ? UrlFor(parse.GetValue(host)!, parse.GetValue(port)) : null,
+                parse.GetValue(data),
+                parse.GetValue(store),
+                parse.GetValue(replicas));
+            return RunAsync(environment, parse.GetValue(config), flags, parse.GetValue(verbose), cancellationToken);
+        });
         return command;
     }
 
@@ -55,13 +62,12 @@ internal static class UpCommand
     internal static string UrlFor(string host, int port) =>
         $"http://{(host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host)}:{port.ToString(CultureInfo.InvariantCulture)}";
 
-    private static async Task<int> RunAsync(CliEnvironment environment, string host, int port, string? data, bool verbose, string? storeOption, int? replicas, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliEnvironment environment, string? configFile, BrokerConfiguration.Flags flags, bool verbose, CancellationToken cancellationToken)
     {
-        var store = BrokerStore.Parse(storeOption, replicas);
-        var dataDirectory = data is null ? BrokerTarget.DefaultDataDirectory(environment) : environment.FullPath(data);
+        var (options, store) = BrokerConfiguration.Load(environment, configFile, flags);
+        var dataDirectory = options.DataDirectory;
         var context = CliContext.Load(environment.HomeDirectory);
-        await using var broker = await InProcessBroker.StartAsync(
-            UrlFor(host, port), dataDirectory, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken, store).ConfigureAwait(false);
+        await using var broker = await InProcessBroker.StartAsync(options, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken, store).ConfigureAwait(false);
         var url = broker.Url.GetLeftPart(UriPartial.Authority);
         (context with { Broker = url, DataDirectory = dataDirectory }).Save(environment.HomeDirectory);
 

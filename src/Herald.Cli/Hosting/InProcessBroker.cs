@@ -33,21 +33,32 @@ internal sealed class InProcessBroker : IAsyncDisposable
     /// <summary>The admin token file.</summary>
     public string AdminTokenPath => Path.Combine(DataDirectory, BrokerTarget.AdminTokenFile);
 
-    /// <summary>Starts the broker on <paramref name="url"/> with its data in <paramref name="dataDirectory"/>.</summary>
+    /// <summary>Starts the broker on <paramref name="url"/> with its data in <paramref name="dataDirectory"/> and default options.</summary>
     /// <param name="url">Where to listen, e.g. <c>http://127.0.0.1:8080</c>.</param>
     /// <param name="dataDirectory">The data folder (created when missing).</param>
     /// <param name="minimumLogLevel">The broker's log level on the console; <see cref="LogLevel.None"/> for no logs.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <param name="store">Where events are kept; the SQLite database in <paramref name="dataDirectory"/> when <c>null</c>.</param>
-    public static async Task<InProcessBroker> StartAsync(string url, string dataDirectory, LogLevel minimumLogLevel, CancellationToken cancellationToken, BrokerStore? store = null)
+    public static Task<InProcessBroker> StartAsync(string url, string dataDirectory, LogLevel minimumLogLevel, CancellationToken cancellationToken, BrokerStore? store = null) =>
+        StartAsync(new BrokerOptions { Url = url, DataDirectory = dataDirectory }, minimumLogLevel, cancellationToken, store);
+
+    /// <summary>Starts the broker with <paramref name="options"/> (its URL and data folder among them).</summary>
+    /// <param name="options">The broker's options; the data folder is created when missing.</param>
+    /// <param name="minimumLogLevel">The broker's log level on the console; <see cref="LogLevel.None"/> for no logs.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="store">Where events are kept; the SQLite database in the data folder when <c>null</c>.</param>
+    public static async Task<InProcessBroker> StartAsync(BrokerOptions options, LogLevel minimumLogLevel, CancellationToken cancellationToken, BrokerStore? store = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         store ??= BrokerStore.Sqlite;
-        Directory.CreateDirectory(dataDirectory);
-        var options = new BrokerOptions { Url = url, DataDirectory = dataDirectory };
         if (options.Validate() is { } problem)
         {
             throw new CliException(problem);
         }
+
+        var url = options.Url;
+        var dataDirectory = options.DataDirectory;
+        Directory.CreateDirectory(dataDirectory);
 
         WebApplication app;
         try
@@ -62,6 +73,11 @@ internal sealed class InProcessBroker : IAsyncDisposable
                 builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
                 builder.Logging.SetMinimumLevel(minimumLogLevel);
                 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+                // A broker that shows warnings shows its audit lines too (admin actions are few); the demo logs errors only.
+                if (minimumLogLevel == LogLevel.Warning)
+                {
+                    builder.Logging.AddFilter(HeraldBroker.AuditLogCategory, LogLevel.Information);
+                }
             }
 
             app = HeraldBroker.Build(builder);
