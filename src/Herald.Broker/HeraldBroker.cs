@@ -10,9 +10,11 @@ using Herald.Broker.Security;
 using Herald.Storage;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -90,6 +92,9 @@ public static class HeraldBroker
         services.AddSingleton<IHostedService>(sp => sp.GetService<IFeedRelay>() is { } relay
             ? ActivatorUtilities.CreateInstance<FeedRelay>(sp, relay)
             : new NothingToRun());
+        services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>("store", HealthStatus.Unhealthy, [BrokerHealth.Ready], BrokerHealth.CheckTimeout)
+            .AddCheck<DeliveryHealthCheck>("delivery", HealthStatus.Degraded, [BrokerHealth.Ready], BrokerHealth.CheckTimeout);
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Detail ??= $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path} is not a Herald endpoint (HTTP {context.ProblemDetails.Status}). Check the method and path against the protocol: publish with PUT /{{account}}/{{workspace}}/events/{{key}}, admin calls under {HeraldPaths.AdminPrefix}.");
         // Neither client logs per request: a delivery's outcome is recorded by the dispatcher, a routed call by the router.
@@ -134,19 +139,9 @@ public static class HeraldBroker
     public static void MapHerald(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", async (IEventStore store, Dispatcher dispatcher, CancellationToken cancellationToken) =>
-        {
-            if (!await store.PingAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return Problems.Unavailable("The broker's store does not answer.");
-            }
-
-            var stopped = dispatcher.StoppedWorkers();
-            return stopped.Count == 0
-                ? Results.Text("ready")
-                : Problems.Unavailable($"Delivery has stopped for {string.Join(", ", stopped)}; the broker's log says why. Restart the broker.");
-        });
+        // Live: the process serves requests. Ready: the store answers (else 503); a stopped worker is Degraded (200).
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(BrokerHealth.Ready), ResponseWriter = BrokerHealth.WriteAsync });
         PublishEndpoints.Map(app);
         StreamEndpoints.Map(app);
         AdminEndpoints.Map(app);

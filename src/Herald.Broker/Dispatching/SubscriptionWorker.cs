@@ -132,8 +132,9 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
+                // Anything else, a store's own timeout (an OperationCanceledException not of this token) included.
                 Log.LeaseFailed(_logger, SubscriptionId, ex);
                 await WaitOutAsync(stopping).ConfigureAwait(false);
             }
@@ -290,7 +291,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
                         await _queue.ExtendAsync(leases, _options.LeaseDuration, stopping).ConfigureAwait(false);
                     }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
                 {
                     Log.ExtendFailed(_logger, SubscriptionId, ex);
                 }
