@@ -107,6 +107,8 @@ public static class HeraldBroker
                 UseCookies = false,
                 MaxConnectionsPerServer = 256,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // The attempt's span puts the trace context on the delivery itself (BrokerTelemetry.Inject).
+                ActivityHeadersPropagator = null,
             });
         services.AddHttpClient(RouterEndpoint.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()

@@ -112,7 +112,8 @@ public sealed class EventsClient
         request.Headers.TryAddWithoutValidation(HeraldHeaders.IdempotencyKey, Guid.CreateVersion7().ToString());
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity)
         {
-            request.Headers.TryAddWithoutValidation(HeraldHeaders.TraceParent, activity.Id);
+            // traceparent and tracestate, as the process's propagator writes them; the broker's publish span continues them.
+            DistributedContextPropagator.Current.Inject(activity, request.Headers, static (carrier, name, value) => ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
         }
 
         request.Content = new ByteArrayContent(payload);

@@ -5,7 +5,7 @@ namespace Herald.Storage.Sqlite;
 
 public sealed partial class SqliteEventStore
 {
-    private const string EventColumns = "e.id, e.account, e.workspace, e.sender, e.key, e.subject, e.body, e.time, e.traceparent";
+    private const string EventColumns = "e.id, e.account, e.workspace, e.sender, e.key, e.subject, e.body, e.time, e.traceparent, e.tracestate";
 
     /// <inheritdoc/>
     public async ValueTask<AppendResult> AppendAsync(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, CancellationToken cancellationToken = default)
@@ -42,9 +42,9 @@ public sealed partial class SqliteEventStore
         }
 
         var id = evt.Id.ToString();
-        var insert = Writer.Statement(t, "INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent) VALUES ($id, $a, $w, $s, $k, $subj, $body, $time, $tp) RETURNING seq");
+        var insert = Writer.Statement(t, "INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent, tracestate) VALUES ($id, $a, $w, $s, $k, $subj, $body, $time, $tp, $ts) RETURNING seq");
         Bind(insert, ("$id", id), ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", evt.Key), ("$subj", evt.Subject),
-            ("$body", evt.Body.ToArray()), ("$time", ToUnixMs(evt.Time)), ("$tp", evt.TraceParent));
+            ("$body", evt.Body.ToArray()), ("$time", ToUnixMs(evt.Time)), ("$tp", evt.TraceParent), ("$ts", evt.TraceState));
         var seq = (long)insert.ExecuteScalar()!;
 
         var deliveryIds = new long[subscriptionIds.Count];
@@ -256,5 +256,8 @@ public sealed partial class SqliteEventStore
         reader.GetString(first + 5),
         (byte[])reader.GetValue(first + 6),
         FromUnixMs(reader.GetInt64(first + 7)),
-        reader.IsDBNull(first + 8) ? null : reader.GetString(first + 8));
+        reader.IsDBNull(first + 8) ? null : reader.GetString(first + 8))
+    {
+        TraceState = reader.IsDBNull(first + 9) ? null : reader.GetString(first + 9),
+    };
 }

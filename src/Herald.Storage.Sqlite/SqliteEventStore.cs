@@ -74,6 +74,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
             using (var transaction = _writeConnection.BeginTransaction())
             {
                 Execute(_writeConnection, transaction, Schema.Create);
+                AddMissingColumns(_writeConnection, transaction);
                 transaction.Commit();
             }
         }
@@ -198,6 +199,19 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         catch (SqliteException ex)
         {
             throw new StoreUnavailableException($"The SQLite store could not be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Adds the columns a database made by an older Herald lacks (<see cref="Schema.AddedColumns"/>).</summary>
+    private static void AddMissingColumns(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        foreach (var (table, column, definition) in Schema.AddedColumns)
+        {
+            using var probe = Command(connection, transaction, "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column", ("$table", table), ("$column", column));
+            if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                Execute(connection, transaction, $"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+            }
         }
     }
 

@@ -52,8 +52,8 @@ public abstract class AppendTests : StoreTestBase
         {
             Assert.Equal(sent.Id, got.Id);
             Assert.Equal(sent.Body.ToArray(), got.Body.ToArray());
-            Assert.Equal((sent.Account, sent.Workspace, sent.Sender, sent.Key, sent.Subject, sent.Time, sent.TraceParent),
-                (got.Account, got.Workspace, got.Sender, got.Key, got.Subject, got.Time, got.TraceParent));
+            Assert.Equal((sent.Account, sent.Workspace, sent.Sender, sent.Key, sent.Subject, sent.Time, sent.TraceParent, sent.TraceState),
+                (got.Account, got.Workspace, got.Sender, got.Key, got.Subject, got.Time, got.TraceParent, got.TraceState));
         }
     }
 

@@ -194,7 +194,7 @@ public abstract class StoreTestBase : IAsyncLifetime
         string sender = Sender,
         string subject = "",
         string? traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") =>
-        new(Guid.CreateVersion7(), account, workspace, sender, key, subject, Encoding.UTF8.GetBytes(body), Now(), traceParent);
+        new(Guid.CreateVersion7(), account, workspace, sender, key, subject, Encoding.UTF8.GetBytes(body), Now(), traceParent) { TraceState = traceParent is null ? null : "herald=t61rcWkgMzE" };
 
     /// <summary>Appends an event routed to <paramref name="subscriptionIds"/>, without an idempotency key.</summary>
     protected async Task<AppendResult> AppendAsync(HeraldEvent evt, params string[] subscriptionIds) =>

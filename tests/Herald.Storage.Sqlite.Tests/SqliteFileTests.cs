@@ -21,6 +21,40 @@ public sealed class SqliteFileTests
     }
 
     [Fact]
+    public async Task Open_ADatabaseFromBeforeTraceState_AddsTheColumn_AndKeepsItsEvents()
+    {
+        await using var factory = new SqliteStoreFactory();
+        await using (var old = new SqliteConnection($"Data Source={factory.DatabasePath}"))
+        {
+            await old.OpenAsync();
+            await using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account TEXT NOT NULL, workspace TEXT NOT NULL,
+                    sender TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, time INTEGER NOT NULL, traceparent TEXT);
+                CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL REFERENCES events(seq), subscription_id TEXT NOT NULL,
+                    state INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, dead_reason TEXT, dead_at INTEGER);
+                INSERT INTO events VALUES (1, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000000,
+                    '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+                INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (1, 's1', 0, 0);
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var store = await factory.OpenAsync();
+        await using var queue = await store.Events.OpenQueueAsync("s1");
+        var lease = Assert.Single(await queue.LeaseAsync(1, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)));
+
+        Assert.Equal(Guid.Parse("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), lease.Event.Id);
+        Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", lease.Event.TraceParent);
+        Assert.Null(lease.Event.TraceState);
+        var later = new HeraldEvent(Guid.CreateVersion7(), "acme", "dev", "vtex.sender", "k", "", "{}"u8.ToArray(), DateTimeOffset.UtcNow, lease.Event.TraceParent) { TraceState = "vendor=1" };
+        await store.Events.AppendAsync(later, ["s1"], null);
+        var next = Assert.Single(await queue.LeaseAsync(1, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)));
+        Assert.Equal("vendor=1", next.Event.TraceState);
+    }
+
+    [Fact]
     public async Task Open_OnAPathThatCannotBeAFile_SaysSoAsStoreUnavailable()
     {
         var folder = Directory.CreateTempSubdirectory("herald-sqlite-test-");

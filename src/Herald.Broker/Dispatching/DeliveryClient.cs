@@ -49,9 +49,11 @@ internal sealed class DeliveryClient
         var timeout = subscription.Policy.AttemptTimeout(attempt);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(TimeoutKey, timeout);
+        using var span = BrokerTelemetry.StartAttempt(evt, subscription.Id, subscription.HandlerId, attempt);
+        AttemptResult? result = null;
         try
         {
-            using var request = BuildRequest(subscription, evt, attempt, startedAt);
+            using var request = BuildRequest(subscription, evt, attempt, startedAt, span);
             var (status, error, retryAfter) = await _pipeline.ExecuteAsync(
                 static async (ctx, state) =>
                 {
@@ -67,27 +69,30 @@ internal sealed class DeliveryClient
                 },
                 context,
                 (Client: _httpClientFactory.CreateClient(HttpClientName), Request: request, Now: startedAt)).ConfigureAwait(false);
-            return new AttemptResult(status, error, retryAfter, startedAt, _timeProvider.GetElapsedTime(started));
+            result = new AttemptResult(status, error, retryAfter, startedAt, _timeProvider.GetElapsedTime(started));
         }
         catch (TimeoutRejectedException)
         {
-            return new AttemptResult(null, $"timeout: no answer within {timeout.TotalMilliseconds:0} ms", null, startedAt, _timeProvider.GetElapsedTime(started));
+            result = new AttemptResult(null, $"timeout: no answer within {timeout.TotalMilliseconds:0} ms", null, startedAt, _timeProvider.GetElapsedTime(started));
         }
         catch (HttpRequestException ex)
         {
-            return new AttemptResult(null, "network: " + Describe(ex), null, startedAt, _timeProvider.GetElapsedTime(started));
+            result = new AttemptResult(null, "network: " + Describe(ex), null, startedAt, _timeProvider.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new AttemptResult(null, "network: the connection was closed", null, startedAt, _timeProvider.GetElapsedTime(started));
+            result = new AttemptResult(null, "network: the connection was closed", null, startedAt, _timeProvider.GetElapsedTime(started));
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
+
+        BrokerTelemetry.EndAttempt(span, result.Status, result.Error);
+        return result;
     }
 
-    private static HttpRequestMessage BuildRequest(Subscription subscription, HeraldEvent evt, int attempt, DateTimeOffset now)
+    private static HttpRequestMessage BuildRequest(Subscription subscription, HeraldEvent evt, int attempt, DateTimeOffset now, Activity? span)
     {
         var app = subscription.App;
         var uri = new Uri(app.Endpoint, HeraldPaths.DeliveryPath(evt.Account, evt.Workspace));
@@ -114,10 +119,7 @@ internal sealed class DeliveryClient
         headers.TryAddWithoutValidation(HeraldHeaders.EventId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.EventAttempt, attempt.ToString(CultureInfo.InvariantCulture));
         headers.TryAddWithoutValidation(HeraldHeaders.EventTime, evt.Time.ToString("O", CultureInfo.InvariantCulture));
-        if (evt.TraceParent is not null)
-        {
-            headers.TryAddWithoutValidation(HeraldHeaders.TraceParent, evt.TraceParent);
-        }
+        BrokerTelemetry.Inject(span, evt, headers);
 
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp.ToString(CultureInfo.InvariantCulture));

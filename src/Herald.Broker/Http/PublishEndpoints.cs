@@ -110,7 +110,7 @@ internal static class PublishEndpoints
 
         try
         {
-            var result = await publisher.PublishAsync(account, workspace, sender, key, subject, body, idempotencyKey, http.Request.Headers.TraceParent.ToString(), http.RequestAborted).ConfigureAwait(false);
+            var result = await publisher.PublishAsync(account, workspace, sender, key, subject, body, idempotencyKey, http.Request.Headers, http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new PublishResponse(result.EventId.ToString(), result.Deliveries), statusCode: StatusCodes.Status202Accepted);
         }
         catch (StoreUnavailableException ex)

@@ -1,13 +1,24 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
 
 namespace Herald.Broker;
 
-/// <summary>The broker's ActivitySource and Meter, named for OpenTelemetry's messaging conventions.</summary>
+/// <summary>
+/// The broker's ActivitySource and Meter, named for OpenTelemetry's messaging conventions. One trace per event: the
+/// publish is a Producer span <c>publish {key}</c> whose context is stored with the event; every delivery attempt is
+/// a Client span <c>deliver {handlerId}</c>, a child of that stored context, and the delivery carries the attempt's
+/// context to the app (whose SDK continues it in its handler span).
+/// </summary>
 public static class BrokerTelemetry
 {
     /// <summary>The name of the broker's ActivitySource and Meter.</summary>
-    public const string Name = "Herald.Broker";
+    public const string Name = Herald.Telemetry.HeraldInstrumentation.Broker;
+
+    /// <summary>The <c>messaging.system</c> of Herald's spans and metrics.</summary>
+    public const string MessagingSystem = "herald";
 
     internal static readonly ActivitySource Source = new(Name);
 
@@ -20,4 +31,142 @@ public static class BrokerTelemetry
     internal static readonly Counter<long> AuthRefused = Meter.CreateCounter<long>("herald.auth.refused", "{request}", "Requests refused for their credentials, by reason (missing, unknown, not_admin, other_workspace).");
 
     internal static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("messaging.client.operation.duration", "s", "Duration of publish and delivery operations.");
+
+    /// <summary>
+    /// Starts the publish span: a child of the request's activity when it is recorded (ASP.NET Core's own
+    /// instrumentation traces requests), else of the caller's <c>traceparent</c>/<c>tracestate</c> read with the
+    /// process's <see cref="DistributedContextPropagator"/>. ASP.NET Core also makes an unrecorded request activity
+    /// just for its log scopes; a child of that one would never be sampled, so it is set aside while the span starts.
+    /// </summary>
+    internal static Activity? StartPublish(string key, string account, string workspace, IHeaderDictionary headers)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var request = Activity.Current;
+        Activity? span;
+        if (request is { Recorded: true })
+        {
+            span = Source.StartActivity(ActivityKind.Producer, request.Context, name: "publish " + key);
+        }
+        else
+        {
+            Activity.Current = null;
+            try
+            {
+                span = Source.StartActivity(ActivityKind.Producer, Extract(headers), name: "publish " + key);
+            }
+            finally
+            {
+                Activity.Current = request;
+            }
+        }
+
+        span?.SetTag("messaging.system", MessagingSystem);
+        span?.SetTag("messaging.operation.type", "send");
+        span?.SetTag("messaging.operation.name", "publish");
+        span?.SetTag("messaging.destination.name", key);
+        span?.SetTag("herald.account", account);
+        span?.SetTag("herald.workspace", workspace);
+        return span;
+    }
+
+    /// <summary>
+    /// The trace context stored with an event, the parent of its delivery attempts: the publish span's when there is
+    /// one, else the request activity's, else the caller's; a new trace when the caller sent none.
+    /// </summary>
+    internal static (string TraceParent, string? TraceState) ContextToStore(Activity? publish, IHeaderDictionary headers)
+    {
+        if ((publish ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } activity)
+        {
+            return (activity.Id!, activity.TraceStateString);
+        }
+
+        var caller = Extract(headers);
+        if (caller != default)
+        {
+            return (Format(caller), caller.TraceState);
+        }
+
+        return (Format(new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded)), null);
+    }
+
+    /// <summary>Starts the span of one delivery attempt, a child of the event's stored trace context.</summary>
+    internal static Activity? StartAttempt(HeraldEvent evt, string subscriptionId, string handlerId, int attempt)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(evt.TraceParent, evt.TraceState, isRemote: true, out var parent);
+        var span = Source.StartActivity(ActivityKind.Client, parent, name: "deliver " + handlerId);
+        span?.SetTag("messaging.system", MessagingSystem);
+        span?.SetTag("messaging.operation.type", "process");
+        span?.SetTag("messaging.operation.name", "deliver");
+        span?.SetTag("messaging.destination.name", evt.Key);
+        span?.SetTag("messaging.message.id", evt.Id.ToString());
+        span?.SetTag("herald.subscription", subscriptionId);
+        span?.SetTag("herald.delivery.attempt", attempt);
+        return span;
+    }
+
+    /// <summary>Records an attempt's outcome on its span: the HTTP status, and <c>error.type</c> when it failed.</summary>
+    internal static void EndAttempt(Activity? span, int? status, string? error)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (status is { } code)
+        {
+            span.SetTag("http.response.status_code", code);
+        }
+
+        if (status is >= 200 and < 300)
+        {
+            return;
+        }
+
+        // The status code when the app answered, else the kind of failure ("timeout", "network").
+        var type = status?.ToString(CultureInfo.InvariantCulture) ?? (error is { } text && text.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon ? text[..colon] : "_OTHER");
+        span.SetTag("error.type", type);
+        span.SetStatus(ActivityStatusCode.Error, error);
+    }
+
+    /// <summary>Puts the trace context of the attempt (or, without a span, the event's stored one) on a delivery.</summary>
+    internal static void Inject(Activity? attempt, HeraldEvent evt, HttpRequestHeaders headers)
+    {
+        if (attempt is not null)
+        {
+            DistributedContextPropagator.Current.Inject(attempt, headers, static (carrier, name, value) => ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
+            return;
+        }
+
+        if (evt.TraceParent is not null)
+        {
+            headers.TryAddWithoutValidation("traceparent", evt.TraceParent);
+            if (evt.TraceState is not null)
+            {
+                headers.TryAddWithoutValidation("tracestate", evt.TraceState);
+            }
+        }
+    }
+
+    private static ActivityContext Extract(IHeaderDictionary headers)
+    {
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(headers, static (carrier, name, out value, out values) =>
+        {
+            values = null;
+            value = ((IHeaderDictionary)carrier!)[name].ToString();
+            value = value.Length == 0 ? null : value;
+        }, out var traceParent, out var traceState);
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
+    }
+
+    private static string Format(ActivityContext context) =>
+        $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{((int)context.TraceFlags).ToString("x2", CultureInfo.InvariantCulture)}";
 }

@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Herald.Broker.Admin;
 using Herald.Broker.Feeds;
 using Herald.Broker.Registry;
 using Herald.Storage;
+using Microsoft.AspNetCore.Http;
 
 namespace Herald.Broker.Publishing;
 
@@ -12,7 +11,7 @@ namespace Herald.Broker.Publishing;
 /// Accepts events: validates, routes through the registry snapshot, writes the event and its deliveries in one
 /// durable append (the store hands the new deliveries to their queues), then tells the live feeds.
 /// </summary>
-internal sealed partial class PublishService(
+internal sealed class PublishService(
     AppRegistry registry,
     IEventStore store,
     Broadcast<HeraldEvent> events,
@@ -25,8 +24,6 @@ internal sealed partial class PublishService(
     /// <summary>The longest Idempotency-Key accepted.</summary>
     public const int MaxIdempotencyKeyLength = 255;
 
-    [GeneratedRegex("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", RegexOptions.CultureInvariant)]
-    private static partial Regex TraceParentPattern();
 
     /// <summary>
     /// Checks a publish's key, subject, idempotency key and body; returns what is wrong, or <c>null</c>.
@@ -76,13 +73,15 @@ internal sealed partial class PublishService(
     }
 
     /// <summary>Routes and durably appends an event from <paramref name="sender"/>; validation must have passed.</summary>
+    /// <param name="headers">The publish request's headers, for the caller's trace context (<c>traceparent</c>, <c>tracestate</c>).</param>
     /// <exception cref="StoreUnavailableException">The store could not write: nothing was accepted.</exception>
-    public async Task<AppendResult> PublishAsync(string account, string workspace, string sender, string key, string subject, ReadOnlyMemory<byte> body, string? idempotencyKey, string? traceParent, CancellationToken cancellationToken = default)
+    public async Task<AppendResult> PublishAsync(string account, string workspace, string sender, string key, string subject, ReadOnlyMemory<byte> body, string? idempotencyKey, IHeaderDictionary headers, CancellationToken cancellationToken = default)
     {
-        using var span = BrokerTelemetry.Source.StartActivity("publish " + key, ActivityKind.Server);
+        using var span = BrokerTelemetry.StartPublish(key, account, workspace, headers);
         var started = timeProvider.GetTimestamp();
         var now = timeProvider.GetUtcNow();
-        var evt = new HeraldEvent(Guid.CreateVersion7(now), account, workspace, sender, key, subject, body, now, NormaliseTraceParent(traceParent));
+        var (traceParent, traceState) = BrokerTelemetry.ContextToStore(span, headers);
+        var evt = new HeraldEvent(Guid.CreateVersion7(now), account, workspace, sender, key, subject, body, now, traceParent) { TraceState = traceState };
         var subscriptions = registry.Current.Route(account, workspace, sender, key);
         var ids = new string[subscriptions.Count];
         for (var i = 0; i < ids.Length; i++)
@@ -105,21 +104,6 @@ internal sealed partial class PublishService(
         }
 
         return result;
-    }
-
-    private static string NormaliseTraceParent(string? traceParent)
-    {
-        if (traceParent is not null && TraceParentPattern().IsMatch(traceParent))
-        {
-            return traceParent;
-        }
-
-        if (Activity.Current is { } current && current.IdFormat == ActivityIdFormat.W3C)
-        {
-            return current.Id!;
-        }
-
-        return $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
     }
 
     private static string Truncate(string value) => value.Length <= 140 ? value : value[..137] + "...";

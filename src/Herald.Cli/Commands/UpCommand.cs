@@ -65,9 +65,10 @@ internal static class UpCommand
     private static async Task<int> RunAsync(CliEnvironment environment, string? configFile, BrokerConfiguration.Flags flags, bool verbose, CancellationToken cancellationToken)
     {
         var (options, store) = BrokerConfiguration.Load(environment, configFile, flags);
+        var otlp = OtlpExport.FromEnvironment(environment);
         var dataDirectory = options.DataDirectory;
         var context = CliContext.Load(environment.HomeDirectory);
-        await using var broker = await InProcessBroker.StartAsync(options, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken, store).ConfigureAwait(false);
+        await using var broker = await InProcessBroker.StartAsync(options, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken, store, otlp).ConfigureAwait(false);
         var url = broker.Url.GetLeftPart(UriPartial.Authority);
         (context with { Broker = url, DataDirectory = dataDirectory }).Save(environment.HomeDirectory);
 
@@ -77,6 +78,11 @@ internal static class UpCommand
         {
             environment.Out.WriteLine($"Events on {store.Describe(dataDirectory)}; the data folder keeps the broker's keys.");
         }
+        if (otlp is not null)
+        {
+            environment.Out.WriteLine($"Traces and metrics to {otlp.Endpoint} over OTLP ({(otlp.Protocol == OpenTelemetry.Exporter.OtlpExportProtocol.Grpc ? "grpc" : "http/protobuf")}).");
+        }
+
         environment.Out.WriteLine($"Working in {context.Account}/{context.Workspace}; link an app with 'herald link' in its folder. Press Ctrl+C to stop.");
         try
         {

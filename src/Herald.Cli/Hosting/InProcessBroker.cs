@@ -47,7 +47,8 @@ internal sealed class InProcessBroker : IAsyncDisposable
     /// <param name="minimumLogLevel">The broker's log level on the console; <see cref="LogLevel.None"/> for no logs.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <param name="store">Where events are kept; the SQLite database in the data folder when <c>null</c>.</param>
-    public static async Task<InProcessBroker> StartAsync(BrokerOptions options, LogLevel minimumLogLevel, CancellationToken cancellationToken, BrokerStore? store = null)
+    /// <param name="otlp">Where to send traces and metrics; nowhere when <c>null</c>.</param>
+    public static async Task<InProcessBroker> StartAsync(BrokerOptions options, LogLevel minimumLogLevel, CancellationToken cancellationToken, BrokerStore? store = null, OtlpExport? otlp = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         store ??= BrokerStore.Sqlite;
@@ -65,6 +66,7 @@ internal sealed class InProcessBroker : IAsyncDisposable
         {
             var builder = HeraldBroker.CreateBuilder(options, []);
             store.AddTo(builder.Services, dataDirectory);
+            otlp?.AddTo(builder.Services);
             builder.Logging.ClearProviders();
             // A failed start is reported as one clear message below, not as the host's stack trace.
             builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);

@@ -20,6 +20,7 @@ internal static class EventCodec
     public const string Subject = "Herald-Subject";
     public const string Time = "Herald-Time";
     public const string TraceParent = "Herald-Traceparent";
+    public const string TraceState = "Herald-Tracestate";
     public const string Subscriptions = "Herald-Subs";
     public const string Subscription = "Herald-Sub";
     public const string EventSequence = "Herald-Event-Seq";
@@ -46,6 +47,11 @@ internal static class EventCodec
             headers[TraceParent] = evt.TraceParent;
         }
 
+        if (evt.TraceState is not null)
+        {
+            headers[TraceState] = evt.TraceState;
+        }
+
         return headers;
     }
 
@@ -53,7 +59,7 @@ internal static class EventCodec
     public static NatsHeaders CopyEvent(NatsHeaders source)
     {
         var headers = new NatsHeaders();
-        foreach (var name in (ReadOnlySpan<string>)[EventId, Account, Workspace, Sender, Key, Subject, Time, TraceParent])
+        foreach (var name in (ReadOnlySpan<string>)[EventId, Account, Workspace, Sender, Key, Subject, Time, TraceParent, TraceState])
         {
             if (source.TryGetValue(name, out var value))
             {
@@ -88,7 +94,10 @@ internal static class EventCodec
             headers.TryGetValue(Subject, out var subject) ? Uri.UnescapeDataString(subject.ToString()) : "",
             body,
             new DateTimeOffset(long.Parse(Get(headers, Time), CultureInfo.InvariantCulture), TimeSpan.Zero),
-            headers.TryGetValue(TraceParent, out var trace) ? trace.ToString() : null);
+            headers.TryGetValue(TraceParent, out var trace) ? trace.ToString() : null)
+        {
+            TraceState = headers.TryGetValue(TraceState, out var state) ? state.ToString() : null,
+        };
     }
 
     public static string Get(NatsHeaders headers, string name) => headers.TryGetValue(name, out var value) ? value.ToString() : "";
@@ -136,10 +145,13 @@ internal sealed record DeadLetterDocument(
     string? TraceParent,
     ulong EventSequence)
 {
-    public static DeadLetterDocument Of(string subscriptionId, string reason, DateTimeOffset deadAt, IReadOnlyList<AttemptRecord> attempts, HeraldEvent evt, ulong eventSequence) =>
-        new(subscriptionId, reason, deadAt, attempts, evt.Id, evt.Account, evt.Workspace, evt.Sender, evt.Key, evt.Subject, evt.Body.ToArray(), evt.Time, evt.TraceParent, eventSequence);
+    /// <summary>The event's <c>tracestate</c>; absent in documents written before it was kept.</summary>
+    public string? TraceState { get; init; }
 
-    public HeraldEvent Event => new(EventId, Account, Workspace, Sender, Key, Subject, Body, Time, TraceParent);
+    public static DeadLetterDocument Of(string subscriptionId, string reason, DateTimeOffset deadAt, IReadOnlyList<AttemptRecord> attempts, HeraldEvent evt, ulong eventSequence) =>
+        new(subscriptionId, reason, deadAt, attempts, evt.Id, evt.Account, evt.Workspace, evt.Sender, evt.Key, evt.Subject, evt.Body.ToArray(), evt.Time, evt.TraceParent, eventSequence) { TraceState = evt.TraceState };
+
+    public HeraldEvent Event => new(EventId, Account, Workspace, Sender, Key, Subject, Body, Time, TraceParent) { TraceState = TraceState };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

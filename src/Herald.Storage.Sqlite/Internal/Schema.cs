@@ -27,7 +27,8 @@ internal static class Schema
             subject TEXT NOT NULL,
             body BLOB NOT NULL,
             time INTEGER NOT NULL,
-            traceparent TEXT
+            traceparent TEXT,
+            tracestate TEXT
         );
         CREATE TABLE IF NOT EXISTS deliveries (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,4 +65,10 @@ internal static class Schema
             PRIMARY KEY (account, workspace, sender, key)
         );
         """;
+
+    /// <summary>Columns added since the first schema, made in a database that lacks them: (table, column, definition).</summary>
+    public static readonly (string Table, string Column, string Definition)[] AddedColumns =
+    [
+        ("events", "tracestate", "TEXT"),
+    ];
 }
