@@ -174,6 +174,11 @@ internal sealed class FeedRelay(IFeedRelay relay, Broadcast<HeraldEvent> events,
             writer.WriteString("traceParent", e.TraceParent);
         }
 
+        if (e.TraceState is not null)
+        {
+            writer.WriteString("traceState", e.TraceState);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -192,7 +197,10 @@ internal sealed class FeedRelay(IFeedRelay relay, Broadcast<HeraldEvent> events,
                 e.GetProperty("subject").GetString()!,
                 JsonMarshal.GetRawUtf8Value(e.GetProperty("body")).ToArray(),
                 e.GetProperty("time").GetDateTimeOffset(),
-                e.TryGetProperty("traceParent", out var trace) ? trace.GetString() : null));
+                e.TryGetProperty("traceParent", out var trace) ? trace.GetString() : null)
+            {
+                TraceState = e.TryGetProperty("traceState", out var state) ? state.GetString() : null,
+            });
         }
 
         return list;
