@@ -17,6 +17,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Herald.Telemetry;
+using OpenTelemetry.Metrics;
 
 namespace Herald.Broker;
 
@@ -36,6 +38,9 @@ public static class HeraldBroker
     /// replay) with what it did and the caller's address. <c>herald up</c> shows them even when it logs only warnings.
     /// </summary>
     public const string AuditLogCategory = "Herald.Audit";
+
+    /// <summary>The Prometheus scrape endpoint (text exposition format), which needs the admin token.</summary>
+    public const string MetricsPath = "/metrics";
 
     /// <summary>A builder with the broker's services and options; add a store, then call <see cref="Build"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
@@ -85,6 +90,9 @@ public static class HeraldBroker
         services.AddHostedService<BrokerStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddHostedService<RegistryWatcher>();
+        services.AddHostedService<BacklogGauges>();
+        // The metrics are always kept, for the Prometheus endpoint; a host may add exporters of its own.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddHeraldInstrumentation().AddPrometheusExporter());
         services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(20));
         services.AddSingleton<IHostedService>(sp => sp.GetService<IRetentionStore>() is { } retention
             ? ActivatorUtilities.CreateInstance<Pruner>(sp, retention)
@@ -144,6 +152,18 @@ public static class HeraldBroker
         // Live: the process serves requests. Ready: the store answers (else 503); a stopped worker is Degraded (200).
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(BrokerHealth.Ready), ResponseWriter = BrokerHealth.WriteAsync });
+        // Prometheus scrapes with the admin token (bearer_token_file): the metrics name every tenant's subscriptions.
+        app.UseWhen(http => http.Request.Path.Equals(MetricsPath, StringComparison.Ordinal), metrics => metrics.Use(async (http, next) =>
+        {
+            if (BrokerAuth.RequireAdmin(http, http.RequestServices.GetRequiredService<Credentials>(), http.RequestServices.GetRequiredService<AppRegistry>()) is { } refused)
+            {
+                await refused.ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+
+            await next(http).ConfigureAwait(false);
+        }));
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         PublishEndpoints.Map(app);
         StreamEndpoints.Map(app);
         AdminEndpoints.Map(app);

@@ -167,11 +167,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
                 SettlementKind.Dead => "dead",
                 _ => "retrying",
             };
-            BrokerTelemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("herald.outcome", kind));
-            if (result is not null)
-            {
-                BrokerTelemetry.OperationDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("messaging.operation.name", "deliver"));
-            }
+            BrokerTelemetry.RecordOutcome(kind, subscription.Id, result);
 
             var error = settlement.Kind == SettlementKind.Dead ? settlement.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
             var activity = new ActivityInfo(kind, evt.Id.ToString(), evt.Key, evt.Sender, subscription.App.Sender, subscription.HandlerId, lease.Attempt, result?.Status, error, _timeProvider.GetUtcNow())

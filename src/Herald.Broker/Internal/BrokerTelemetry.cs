@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using Herald.Broker.Dispatching;
+using Herald.Broker.Internal;
 using Microsoft.AspNetCore.Http;
 
 namespace Herald.Broker;
@@ -31,6 +34,32 @@ public static class BrokerTelemetry
     internal static readonly Counter<long> AuthRefused = Meter.CreateCounter<long>("herald.auth.refused", "{request}", "Requests refused for their credentials, by reason (missing, unknown, not_admin, other_workspace).");
 
     internal static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("messaging.client.operation.duration", "s", "Duration of publish and delivery operations.");
+
+    // The gauges live as long as the process and report every running broker's last backlog sample (one broker per
+    // process in production; tests run several). Instruments made per broker would be disposed with it, and a metrics
+    // reader that merged two of the same name would drop both.
+    private static readonly ConcurrentDictionary<BacklogGauges, byte> s_backlogs = new();
+
+    internal static readonly ObservableGauge<long> Pending = Meter.CreateObservableGauge("herald.deliveries.pending", () => Backlog(c => c.Pending), "{delivery}", "Deliveries waiting for an attempt (due now or after a retry delay), per subscription.");
+
+    internal static readonly ObservableGauge<long> InFlight = Meter.CreateObservableGauge("herald.deliveries.in_flight", () => Backlog(c => c.InFlight), "{delivery}", "Deliveries leased to an attempt that is running, per subscription.");
+
+    internal static readonly ObservableGauge<long> Dead = Meter.CreateObservableGauge("herald.deliveries.dead", () => Backlog(c => c.Dead), "{delivery}", "Dead letters waiting for a redrive or a purge, per subscription.");
+
+    internal static void Track(BacklogGauges backlog) => s_backlogs.TryAdd(backlog, 0);
+
+    internal static void Untrack(BacklogGauges backlog) => s_backlogs.TryRemove(backlog, out _);
+
+    private static IEnumerable<Measurement<long>> Backlog(Func<Herald.Storage.DeliveryCounts, long> pick)
+    {
+        foreach (var backlog in s_backlogs.Keys)
+        {
+            foreach (var (subscription, counts) in backlog.Counts)
+            {
+                yield return new Measurement<long>(pick(counts), new KeyValuePair<string, object?>("herald.subscription", subscription));
+            }
+        }
+    }
 
     /// <summary>
     /// Starts the publish span: a child of the request's activity when it is recorded (ASP.NET Core's own
@@ -113,6 +142,31 @@ public static class BrokerTelemetry
         return span;
     }
 
+    /// <summary>Counts an attempt's outcome, and its duration when the app was called.</summary>
+    internal static void RecordOutcome(string outcome, string subscriptionId, AttemptResult? result)
+    {
+        var tags = new TagList
+        {
+            { "messaging.system", MessagingSystem },
+            { "herald.outcome", outcome },
+            { "herald.subscription", subscriptionId },
+        };
+        if (result is not null && !result.Succeeded)
+        {
+            tags.Add("error.type", ErrorType(result.Status, result.Error));
+        }
+
+        Outcomes.Add(1, tags);
+        if (result is not null)
+        {
+            OperationDuration.Record(result.Duration.TotalSeconds, new KeyValuePair<string, object?>("messaging.operation.name", "deliver"), new KeyValuePair<string, object?>("messaging.system", MessagingSystem));
+        }
+    }
+
+    /// <summary>The status code when the app answered, else the kind of failure (<c>timeout</c>, <c>network</c>).</summary>
+    internal static string ErrorType(int? status, string? error) =>
+        status?.ToString(CultureInfo.InvariantCulture) ?? (error is { } text && text.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon ? text[..colon] : "_OTHER");
+
     /// <summary>Records an attempt's outcome on its span: the HTTP status, and <c>error.type</c> when it failed.</summary>
     internal static void EndAttempt(Activity? span, int? status, string? error)
     {
@@ -131,9 +185,7 @@ public static class BrokerTelemetry
             return;
         }
 
-        // The status code when the app answered, else the kind of failure ("timeout", "network").
-        var type = status?.ToString(CultureInfo.InvariantCulture) ?? (error is { } text && text.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon ? text[..colon] : "_OTHER");
-        span.SetTag("error.type", type);
+        span.SetTag("error.type", ErrorType(status, error));
         span.SetStatus(ActivityStatusCode.Error, error);
     }
 

@@ -41,6 +41,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "The store refused a publish to {Account}/{Workspace}; answered 503")]
     public static partial void PublishStoreUnavailable(ILogger logger, string account, string workspace, Exception exception);
 
+    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "Reading the subscriptions' backlog for the metrics failed; the gauges keep the last counts")]
+    public static partial void BacklogSampleFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Pruned {Count} delivered events past retention")]
     public static partial void Pruned(ILogger logger, int count);
 

@@ -1,0 +1,79 @@
+using Herald.Broker.Registry;
+using Herald.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Herald.Broker.Internal;
+
+/// <summary>
+/// The backlog of every subscription for the gauges <c>herald.deliveries.pending</c>, <c>.in_flight</c> and
+/// <c>.dead</c> (in <see cref="BrokerTelemetry"/>): the store is asked for all subscriptions' counts once every
+/// <see cref="SampleInterval"/>, and the gauges report the last answer, so a scrape never waits on the store.
+/// </summary>
+internal sealed class BacklogGauges : BackgroundService
+{
+    /// <summary>How often the counts are read from the store.</summary>
+    public static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(2);
+
+    private readonly AppRegistry _registry;
+    private readonly IEventStore _store;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<BacklogGauges> _logger;
+    private volatile IReadOnlyDictionary<string, DeliveryCounts> _counts = new Dictionary<string, DeliveryCounts>();
+
+    public BacklogGauges(AppRegistry registry, IEventStore store, TimeProvider timeProvider, ILogger<BacklogGauges> logger)
+    {
+        _registry = registry;
+        _store = store;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    /// <summary>The counts of the last sample, by subscription.</summary>
+    public IReadOnlyDictionary<string, DeliveryCounts> Counts => _counts;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        BrokerTelemetry.Track(this);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        BrokerTelemetry.Untrack(this);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SampleInterval, _timeProvider);
+        do
+        {
+            try
+            {
+                var subscriptions = _registry.Current.Subscriptions.Keys;
+                _counts = subscriptions.Length == 0
+                    ? new Dictionary<string, DeliveryCounts>()
+                    : await _store.CountAsync(subscriptions, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The gauges keep the last counts; the store's health check reports the store itself.
+                Log.BacklogSampleFailed(_logger, ex);
+            }
+        }
+        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+
+namespace Herald.Broker.Tests;
+
+/// <summary>The Prometheus endpoint: behind the admin token, with each subscription's backlog as gauges.</summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    // A workspace of this test's own: other tests' brokers in this process report their subscriptions too.
+    private readonly string _workspace = "metrics" + Guid.NewGuid().ToString("N")[..8];
+    private BrokerHarness _broker = null!;
+    private FakeApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _broker = await BrokerHarness.StartAsync();
+        _app = await FakeApp.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        await _app.DisposeAsync();
+    }
+
+    private string Subscription => $"acme/{_workspace}/vtex.live-users/h";
+
+    private async Task<string> ScrapeAsync()
+    {
+        using var request = _broker.Admin(HttpMethod.Get, "/metrics");
+        using var response = await _broker.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The value of <paramref name="metric"/> for this test's subscription, or null when the scrape has none.</summary>
+    private async Task<(long? Pending, long? InFlight)> BacklogAsync()
+    {
+        var text = await ScrapeAsync();
+        long? Read(string metric) => text.Split('\n')
+            .Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) && line.Contains($"herald_subscription=\"{Subscription}\"", StringComparison.Ordinal))
+            .Select(line => (long?)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))
+            .LastOrDefault();
+        return (Read("herald_deliveries_pending"), Read("herald_deliveries_in_flight"));
+    }
+
+    [Fact]
+    public async Task Metrics_NeedTheAdminToken()
+    {
+        var app = await _broker.LinkAsync("acme", _workspace, "vtex", "events-example", "{}", _app.Endpoint);
+        using var anonymous = await _broker.Client.GetAsync(new Uri("/metrics", UriKind.Relative));
+        using var withAppToken = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        withAppToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", app.Token);
+        using var refused = await _broker.Client.SendAsync(withAppToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        using var published = await _broker.PublishAsync(app.Token, "acme", _workspace, "k", "{}");
+        Assert.Contains("# TYPE herald_events_published_total counter", await ScrapeAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BacklogGauges_RiseWhileTheSubscriberHoldsItsDeliveries_AndFallWhenItLetsGo()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _app.Respond = async (_, cancellationToken) =>
+        {
+            await release.Task.WaitAsync(cancellationToken);
+            return Results.NoContent();
+        };
+        await _broker.LinkAsync("acme", _workspace, "vtex", "live-users", """{"events": {"h": {"keys": ["k"], "delivery": {"concurrency": 1, "timeout": 60000}}}}""", _app.Endpoint);
+        var sender = await _broker.LinkAsync("acme", _workspace, "vtex", "events-example", "{}", _app.Endpoint);
+        for (var i = 0; i < 5; i++)
+        {
+            using var accepted = await _broker.PublishAsync(sender.Token, "acme", _workspace, "k", $$"""{"n":{{i}}}""");
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        var held = await Eventually.ReturnsAsync(BacklogAsync, b => b == (4, 1), "4 pending and 1 in flight while the subscriber holds its one delivery");
+        release.SetResult();
+        var drained = await Eventually.ReturnsAsync(BacklogAsync, b => b == (0, 0), "the backlog drained once the subscriber answers");
+
+        Assert.Equal(((long?)4, (long?)1), held);
+        Assert.Equal(((long?)0, (long?)0), drained);
+    }
+}
