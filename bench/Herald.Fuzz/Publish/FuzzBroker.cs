@@ -93,11 +93,17 @@ public sealed class FuzzBroker : IAsyncDisposable
         return broker;
     }
 
-    /// <summary>Whether <c>/readyz</c> answers 200 <c>ready</c>.</summary>
+    /// <summary>Whether <c>/readyz</c> answers 200 with every check Healthy.</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
     {
         using var response = await Client.GetAsync(new Uri("/readyz", UriKind.Relative), cancellationToken);
-        return response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadAsStringAsync(cancellationToken)).Trim() == "ready";
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return false;
+        }
+
+        using var report = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        return report.RootElement.GetProperty("status").GetString() == "Healthy";
     }
 
     /// <summary>A well-formed publish with the sender's token; returns the status code.</summary>

@@ -74,7 +74,7 @@ public static class PublishFuzzer
 
         if (!await broker.IsReadyAsync(cancellationToken))
         {
-            report.Fail(new FuzzFailure(-1, "not-ready", "after the run /readyz did not answer 200 ready", "GET /readyz"));
+            report.Fail(new FuzzFailure(-1, "not-ready", "after the run /readyz did not answer 200 Healthy", "GET /readyz"));
         }
 
         if (await broker.PublishValidAsync(cancellationToken) is var status && status != HttpStatusCode.Accepted)
