@@ -22,7 +22,7 @@ public sealed class TracingTests : IAsyncLifetime
     private const string TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     private const string TraceState = "vendor=abc123";
 
-    private readonly List<Activity> _spans = [];
+    private readonly ExportedSpans _spans = new();
     private readonly string _folder = Directory.CreateTempSubdirectory("herald-tracing-").FullName;
     private TracerProvider _tracing = null!;
     private BrokerHarness _broker = null!;
@@ -97,13 +97,11 @@ public sealed class TracingTests : IAsyncLifetime
             () =>
             {
                 _tracing.ForceFlush();
-                lock (_spans)
-                {
-                    return Task.FromResult(_spans.Where(s => s.TraceId.ToHexString() == "4bf92f3577b34da6a3ce929d0e0e4736").ToList());
-                }
+                return Task.FromResult(_spans.Snapshot().Where(s => s.TraceId.ToHexString() == "4bf92f3577b34da6a3ce929d0e0e4736").ToList());
             },
-            spans => spans.Count(s => s.DisplayName == "process thing") == 3,
-            "the trace's three handler spans");
+            // An attempt's span ends after its handler's (the broker reads the answer after the app has sent it).
+            spans => spans.Count(s => s.DisplayName == "process thing") == 3 && spans.Count(s => s.DisplayName == "deliver onThing") == 3,
+            "the trace's three handler spans and three attempt spans");
 
         var root = Assert.Single(trace, s => s.DisplayName == "publish thing");
         Assert.Equal(ActivityKind.Producer, root.Kind);
@@ -126,5 +124,27 @@ public sealed class TracingTests : IAsyncLifetime
         var handlers = trace.Where(s => s.DisplayName == "process thing").ToList();
         Assert.Equal(attempts.Select(a => a.SpanId.ToHexString()).Order(StringComparer.Ordinal), handlers.Select(h => h.ParentSpanId.ToHexString()).Order(StringComparer.Ordinal));
         Assert.All(handlers, h => Assert.Equal(ActivityKind.Consumer, h.Kind));
+    }
+}
+
+/// <summary>What the in-memory exporter writes, from the exporting threads, read whole by the test.</summary>
+internal sealed class ExportedSpans : System.Collections.ObjectModel.Collection<Activity>
+{
+    private readonly Lock _gate = new();
+
+    public List<Activity> Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. this];
+        }
+    }
+
+    protected override void InsertItem(int index, Activity item)
+    {
+        lock (_gate)
+        {
+            base.InsertItem(index, item);
+        }
     }
 }
