@@ -60,6 +60,13 @@ public sealed class BrokerOptions
     /// <summary>Events deleted per pruning transaction, so pruning never holds the writer for long. <value>500</value></summary>
     public int PruneBatch { get; set; } = 500;
 
+    /// <summary>
+    /// How often the subscriptions' counts are read from the store for the backlog gauges. Each read counts every
+    /// subscription's deliveries, delivered ones kept for replay included, so keep it near the metrics' scrape
+    /// interval. <value>10 seconds</value>
+    /// </summary>
+    public TimeSpan BacklogSampleInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Every problem with these options, in one message; <c>null</c> when they are valid.</summary>
     public string? Validate() => Problems() is { Count: > 0 } problems ? "Invalid broker options: " + string.Join(" ", problems) : null;
 
@@ -96,6 +103,7 @@ public sealed class BrokerOptions
         Positive(errors, nameof(PruneInterval), PruneInterval);
         Positive(errors, nameof(PollInterval), PollInterval);
         Positive(errors, nameof(ShutdownGrace), ShutdownGrace);
+        Positive(errors, nameof(BacklogSampleInterval), BacklogSampleInterval);
         foreach (var host in AllowedEndpointHosts)
         {
             if (Uri.CheckHostName(host) == UriHostNameType.Unknown)

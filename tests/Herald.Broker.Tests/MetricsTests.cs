@@ -15,7 +15,7 @@ public sealed class MetricsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _broker = await BrokerHarness.StartAsync();
+        _broker = await BrokerHarness.StartAsync(configure: o => o.BacklogSampleInterval = TimeSpan.FromMilliseconds(500));
         _app = await FakeApp.StartAsync();
     }
 

@@ -8,21 +8,21 @@ namespace Herald.Broker.Internal;
 /// <summary>
 /// The backlog of every subscription for the gauges <c>herald.deliveries.pending</c>, <c>.in_flight</c> and
 /// <c>.dead</c> (in <see cref="BrokerTelemetry"/>): the store is asked for all subscriptions' counts once every
-/// <see cref="SampleInterval"/>, and the gauges report the last answer, so a scrape never waits on the store.
+/// <see cref="BrokerOptions.BacklogSampleInterval"/>, and the gauges report the last answer, so a scrape never waits
+/// on the store.
 /// </summary>
 internal sealed class BacklogGauges : BackgroundService
 {
-    /// <summary>How often the counts are read from the store.</summary>
-    public static readonly TimeSpan SampleInterval = TimeSpan.FromSeconds(2);
-
     private readonly AppRegistry _registry;
     private readonly IEventStore _store;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BacklogGauges> _logger;
+    private readonly TimeSpan _interval;
     private volatile IReadOnlyDictionary<string, DeliveryCounts> _counts = new Dictionary<string, DeliveryCounts>();
 
-    public BacklogGauges(AppRegistry registry, IEventStore store, TimeProvider timeProvider, ILogger<BacklogGauges> logger)
+    public BacklogGauges(AppRegistry registry, IEventStore store, BrokerOptions options, TimeProvider timeProvider, ILogger<BacklogGauges> logger)
     {
+        _interval = options.BacklogSampleInterval;
         _registry = registry;
         _store = store;
         _timeProvider = timeProvider;
@@ -46,7 +46,7 @@ internal sealed class BacklogGauges : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(SampleInterval, _timeProvider);
+        using var timer = new PeriodicTimer(_interval, _timeProvider);
         do
         {
             try
