@@ -27,6 +27,7 @@ public static class NatsServiceCollectionExtensions
         services.AddSingleton<IDeadLetterStore>(sp => sp.GetRequiredService<NatsEventStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<NatsEventStore>());
         services.AddSingleton<IFeedRelay>(sp => sp.GetRequiredService<NatsEventStore>());
+        services.AddSingleton<IKeyAgreement>(sp => sp.GetRequiredService<NatsEventStore>());
         return services;
     }
 }

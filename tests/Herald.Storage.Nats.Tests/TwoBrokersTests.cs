@@ -64,6 +64,26 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABrokerGivenOtherKeys_DoesNotStart_AndSaysSo_WhileTheOthersGoOn()
+    {
+        var other = Directory.CreateTempSubdirectory("herald-other-keys-");
+        try
+        {
+            var refused = await Assert.ThrowsAsync<BrokerKeysMismatchException>(() => StartBrokerAsync(other.FullName));
+            using var a = Client(_a!);
+            using var apps = await a.GetAsync(new Uri("/_herald/v1/acme/dev/apps", UriKind.Relative));
+
+            Assert.Contains($"This broker's keys (broker.key and admin.token in {other.FullName}, fingerprint ", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("are not those of the brokers already on its store (fingerprint ", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, apps.StatusCode);
+        }
+        finally
+        {
+            other.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AnAppLinkedThroughBrokerA_ReceivesEventsPublishedThroughBrokerB_WithATokenBrokerAIssued()
     {
         using var a = Client(_a!);
@@ -193,9 +213,9 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
         }
     }
 
-    private async Task<WebApplication> StartBrokerAsync()
+    private async Task<WebApplication> StartBrokerAsync(string? dataDirectory = null)
     {
-        var builder = HeraldBroker.CreateBuilder(new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = _data.FullName });
+        var builder = HeraldBroker.CreateBuilder(new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = dataDirectory ?? _data.FullName });
         builder.Logging.ClearProviders();
         var options = _factory.StoreOptions;
         builder.Services.AddHeraldNatsStore(o =>
@@ -205,7 +225,16 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
             o.Replicas = options.Replicas;
         });
         var broker = HeraldBroker.Build(builder);
-        await broker.StartAsync();
+        try
+        {
+            await broker.StartAsync();
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
+
         return broker;
     }
 

@@ -42,6 +42,12 @@ internal sealed class Credentials
         return new Credentials(Convert.FromBase64String(key), admin);
     }
 
+    /// <summary>
+    /// A one-way fingerprint of the broker key and the admin token (16 hex digits of a SHA-256 over both), the same on
+    /// every broker given the same keys; it tells nothing about the keys.
+    /// </summary>
+    public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData([.. "herald-keys-v1\n"u8, .. _brokerKey, .. _adminTokenHash]))[..16];
+
     /// <summary>Makes a new random link nonce.</summary>
     public static string NewNonce() => Base64Url(RandomNumberGenerator.GetBytes(16));
 

@@ -13,9 +13,15 @@ namespace Herald.Cli.Commands;
 /// <c>herald demo</c>: the tutorial in one command. A broker in this process on a fresh temporary folder, a fresh
 /// workspace, both samples built, linked and running, the healthcheck called, then the flow shown live: each fired
 /// event, each delivery outcome and each line the apps print. Everything is stopped and removed at the end.
+/// On a NATS cluster the demo keeps apart from the brokers that run there: its streams have the prefix
+/// <see cref="NatsPrefix"/>, and its keys live in <c>$HERALD_HOME/demo</c>, the same on every run, as the brokers
+/// sharing a store must have the same keys.
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The prefix of the demo's streams and buckets on a NATS cluster.</summary>
+    public const string NatsPrefix = "herald-demo";
+
     /// <summary>The sample that fires events.</summary>
     public const string SenderSample = "events-example";
 
@@ -129,7 +135,10 @@ internal static class DemoCommand
         try
         {
             output.WriteLine("Starting the Herald broker...");
-            broker = await InProcessBroker.StartAsync($"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}", Path.Combine(temporary, "data"), LogLevel.Error, cancellationToken, store).ConfigureAwait(false);
+            var (dataDirectory, demoStore) = store.NatsUrls is null
+                ? (Path.Combine(temporary, "data"), store)
+                : (Path.Combine(environment.HomeDirectory, "demo"), store with { ConfigureNats = options => options.Prefix = NatsPrefix });
+            broker = await InProcessBroker.StartAsync($"http://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}", dataDirectory, LogLevel.Error, cancellationToken, demoStore).ConfigureAwait(false);
             var token = await broker.ReadAdminTokenAsync(cancellationToken).ConfigureAwait(false);
             client = new BrokerClient(new BrokerTarget(broker.Url, token, broker.AdminTokenPath, CliContext.DefaultAccount, workspace));
             output.WriteLine($"Broker on {broker.Url.GetLeftPart(UriPartial.Authority)}, data in {temporary}; workspace {CliContext.DefaultAccount}/{workspace}.");

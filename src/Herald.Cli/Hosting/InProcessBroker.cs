@@ -103,6 +103,11 @@ internal sealed class InProcessBroker : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
             throw new CliException($"The broker cannot open its store. {e.Message} Start the store (or check --store) and run 'herald up' again.", ExitCodes.Unavailable, e);
         }
+        catch (BrokerKeysMismatchException e)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new CliException(e.Message, ExitCodes.UserError, e);
+        }
         catch
         {
             await app.DisposeAsync().ConfigureAwait(false);

@@ -22,6 +22,8 @@ internal sealed class StoreNames(string prefix)
 
     public string AttemptsBucket { get; } = prefix + "-attempts";
 
+    public string ClusterBucket { get; } = prefix + "-cluster";
+
     public string FanOutConsumer { get; } = prefix + "-fanout";
 
     public string Root { get; } = prefix.ToLowerInvariant();
