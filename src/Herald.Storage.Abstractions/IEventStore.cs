@@ -42,6 +42,13 @@ public interface IEventStore
     /// <summary>Counts deliveries by state for each of <paramref name="subscriptionIds"/>.</summary>
     ValueTask<IReadOnlyDictionary<string, DeliveryCounts>> CountAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// For each of <paramref name="subscriptionIds"/> with deliveries not yet settled as delivered or dead (pending or
+    /// in flight), the time its oldest such event was accepted; subscriptions with none are left out. How far behind
+    /// a subscription is: the lag.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<string, DateTimeOffset>> OldestUndeliveredAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default);
+
     /// <summary>Whether the store answers now.</summary>
     ValueTask<bool> PingAsync(CancellationToken cancellationToken = default);
 }

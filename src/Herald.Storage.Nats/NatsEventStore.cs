@@ -310,6 +310,24 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     }
 
     /// <inheritdoc/>
+    /// <remarks>A subscription's queue keeps its deliveries until they are settled, in the order they were copied: the first message on its subject is the oldest.</remarks>
+    public async ValueTask<IReadOnlyDictionary<string, DateTimeOffset>> OldestUndeliveredAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionIds);
+        var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var id in subscriptionIds)
+        {
+            await foreach (var first in ReadAsync(_names.DeliveriesStream, _names.Deliveries(StoreNames.Token(id)), 1, cancellationToken).ConfigureAwait(false))
+            {
+                oldest[id] = EventCodec.Event(EventCodec.ParseRaw(first.Hdrs), ReadOnlyMemory<byte>.Empty).Time;
+                break;
+            }
+        }
+
+        return oldest;
+    }
+
+    /// <inheritdoc/>
     public async ValueTask<bool> PingAsync(CancellationToken cancellationToken = default)
     {
         try

@@ -142,6 +142,29 @@ public sealed partial class SqliteEventStore
         }, cancellationToken);
     }
 
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyDictionary<string, DateTimeOffset>> OldestUndeliveredAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptionIds);
+        return ReadAsync<IReadOnlyDictionary<string, DateTimeOffset>>(async (connection, ct) =>
+        {
+            var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            // Events are numbered in the order they were accepted: the oldest is the one with the lowest number.
+            await using var command = Command(connection, null, "SELECT e.time FROM events e WHERE e.seq = (SELECT MIN(event_seq) FROM deliveries WHERE subscription_id = $sub AND state = 0)");
+            var sub = command.Parameters.Add("$sub", SqliteType.Text);
+            foreach (var subscriptionId in subscriptionIds)
+            {
+                sub.Value = subscriptionId;
+                if (await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long time)
+                {
+                    oldest[subscriptionId] = FromUnixMs(time);
+                }
+            }
+
+            return oldest;
+        }, cancellationToken);
+    }
+
     /// <summary>
     /// The earliest due time of a subscription's pending deliveries, if any (leased ones count as due at once). For
     /// tests and diagnostics; not part of the store contract.

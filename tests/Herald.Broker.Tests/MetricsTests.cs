@@ -36,14 +36,14 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>The value of <paramref name="metric"/> for this test's subscription, or null when the scrape has none.</summary>
-    private async Task<(long? Pending, long? InFlight)> BacklogAsync()
+    private async Task<(long? Pending, long? InFlight, double? LagSeconds)> BacklogAsync()
     {
         var text = await ScrapeAsync();
-        long? Read(string metric) => text.Split('\n')
+        double? Read(string metric) => text.Split('\n')
             .Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) && line.Contains($"herald_subscription=\"{Subscription}\"", StringComparison.Ordinal))
-            .Select(line => (long?)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))
+            .Select(line => (double?)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))
             .LastOrDefault();
-        return (Read("herald_deliveries_pending"), Read("herald_deliveries_in_flight"));
+        return ((long?)Read("herald_deliveries_pending"), (long?)Read("herald_deliveries_in_flight"), Read("herald_deliveries_lag_seconds"));
     }
 
     [Fact]
@@ -78,11 +78,13 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         }
 
-        var held = await Eventually.ReturnsAsync(BacklogAsync, b => b == (4, 1), "4 pending and 1 in flight while the subscriber holds its one delivery");
+        var held = await Eventually.ReturnsAsync(BacklogAsync, b => (b.Pending, b.InFlight) == (4, 1) && b.LagSeconds > 0, "4 pending and 1 in flight, and a lag, while the subscriber holds its one delivery");
+        var later = await Eventually.ReturnsAsync(BacklogAsync, b => b.LagSeconds > held.LagSeconds, "the lag to grow while the subscriber holds on");
         release.SetResult();
-        var drained = await Eventually.ReturnsAsync(BacklogAsync, b => b == (0, 0), "the backlog drained once the subscriber answers");
+        var drained = await Eventually.ReturnsAsync(BacklogAsync, b => b == (0, 0, 0), "the backlog drained, and no lag, once the subscriber answers");
 
-        Assert.Equal(((long?)4, (long?)1), held);
-        Assert.Equal(((long?)0, (long?)0), drained);
+        Assert.Equal(((long?)4, (long?)1), (held.Pending, held.InFlight));
+        Assert.Equal(((long?)4, (long?)1), (later.Pending, later.InFlight));
+        Assert.Equal(((long?)0, (long?)0, (double?)0), drained);
     }
 }

@@ -42,6 +42,8 @@ public sealed class UnconfirmedPublishTests
 
         public ValueTask<IReadOnlyDictionary<string, DeliveryCounts>> CountAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default) => inner.CountAsync(subscriptionIds, cancellationToken);
 
+        public ValueTask<IReadOnlyDictionary<string, DateTimeOffset>> OldestUndeliveredAsync(IReadOnlyCollection<string> subscriptionIds, CancellationToken cancellationToken = default) => inner.OldestUndeliveredAsync(subscriptionIds, cancellationToken);
+
         public ValueTask<bool> PingAsync(CancellationToken cancellationToken = default) => inner.PingAsync(cancellationToken);
     }
 }

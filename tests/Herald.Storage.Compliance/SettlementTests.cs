@@ -95,4 +95,37 @@ public abstract class SettlementTests : StoreTestBase
         Assert.Equal(new DeliveryCounts(2, 1, 1, 1), counts[s1]);
         Assert.Equal(DeliveryCounts.Zero, counts[SubscriptionId("other")]);
     }
+
+    [Fact]
+    public async Task OldestUndelivered_IsWhenTheOldestEventNotYetDeliveredNorDeadWasAccepted()
+    {
+        var s1 = await SubscribeAsync();
+        var now = Now();
+        var events = new[] { Event() with { Time = now.AddMinutes(-3) }, Event() with { Time = now.AddMinutes(-2) }, Event() with { Time = now.AddMinutes(-1) } };
+        foreach (var evt in events)
+        {
+            await AppendAsync(evt, s1);
+        }
+
+        async Task<DateTimeOffset?> OldestAsync(DateTimeOffset? expected)
+        {
+            var other = SubscriptionId("other");
+            var oldest = await EventuallyAsync(
+                () => Store.Events.OldestUndeliveredAsync([s1, other]).AsTask(),
+                o => (o.TryGetValue(s1, out var t) ? t : (DateTimeOffset?)null) == expected,
+                $"the oldest undelivered event of {s1} to be from {expected:O}");
+            Assert.False(oldest.ContainsKey(other), "a subscription with nothing undelivered is left out");
+            return oldest.TryGetValue(s1, out var time) ? time : null;
+        }
+
+        Assert.Equal(events[0].Time, await OldestAsync(events[0].Time));
+        var leases = (await LeaseUntilAsync(s1, 3)).ToDictionary(l => l.Event.Id);
+        Assert.Equal(events[0].Time, await OldestAsync(events[0].Time));
+
+        await SettleAsync(Delivered(leases[events[0].Id]), Dead(leases[events[1].Id]), Retry(leases[events[2].Id], TimeSpan.Zero));
+        Assert.Equal(events[2].Time, await OldestAsync(events[2].Time));
+
+        await SettleAsync(Delivered(await LeaseOneAsync(s1)));
+        Assert.Null(await OldestAsync(null));
+    }
 }

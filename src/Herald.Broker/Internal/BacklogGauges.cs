@@ -19,6 +19,7 @@ internal sealed class BacklogGauges : BackgroundService
     private readonly ILogger<BacklogGauges> _logger;
     private readonly TimeSpan _interval;
     private volatile IReadOnlyDictionary<string, DeliveryCounts> _counts = new Dictionary<string, DeliveryCounts>();
+    private volatile IReadOnlyDictionary<string, DateTimeOffset> _oldest = new Dictionary<string, DateTimeOffset>();
 
     public BacklogGauges(AppRegistry registry, IEventStore store, BrokerOptions options, TimeProvider timeProvider, ILogger<BacklogGauges> logger)
     {
@@ -31,6 +32,17 @@ internal sealed class BacklogGauges : BackgroundService
 
     /// <summary>The counts of the last sample, by subscription.</summary>
     public IReadOnlyDictionary<string, DeliveryCounts> Counts => _counts;
+
+    /// <summary>The lag of each subscription now: how long ago its oldest undelivered event (at the last sample) was accepted; zero when it had none.</summary>
+    public IEnumerable<(string Subscription, TimeSpan Lag)> Lags()
+    {
+        var now = _timeProvider.GetUtcNow();
+        var oldest = _oldest;
+        foreach (var subscription in _counts.Keys)
+        {
+            yield return (subscription, oldest.TryGetValue(subscription, out var time) && time < now ? now - time : TimeSpan.Zero);
+        }
+    }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -52,9 +64,16 @@ internal sealed class BacklogGauges : BackgroundService
             try
             {
                 var subscriptions = _registry.Current.Subscriptions.Keys;
-                _counts = subscriptions.Length == 0
-                    ? new Dictionary<string, DeliveryCounts>()
-                    : await _store.CountAsync(subscriptions, stoppingToken).ConfigureAwait(false);
+                if (subscriptions.Length == 0)
+                {
+                    _counts = new Dictionary<string, DeliveryCounts>();
+                }
+                else
+                {
+                    var counts = await _store.CountAsync(subscriptions, stoppingToken).ConfigureAwait(false);
+                    _oldest = await _store.OldestUndeliveredAsync(subscriptions, stoppingToken).ConfigureAwait(false);
+                    _counts = counts;
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

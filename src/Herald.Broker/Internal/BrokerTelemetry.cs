@@ -46,9 +46,22 @@ public static class BrokerTelemetry
 
     internal static readonly ObservableGauge<long> Dead = Meter.CreateObservableGauge("herald.deliveries.dead", () => Backlog(c => c.Dead), "{delivery}", "Dead letters waiting for a redrive or a purge, per subscription.");
 
+    internal static readonly ObservableGauge<double> Lag = Meter.CreateObservableGauge("herald.deliveries.lag", Lags, "s", "How long ago the oldest event a subscription has not yet delivered (pending or in flight) was accepted; 0 when it is caught up.");
+
     internal static void Track(BacklogGauges backlog) => s_backlogs.TryAdd(backlog, 0);
 
     internal static void Untrack(BacklogGauges backlog) => s_backlogs.TryRemove(backlog, out _);
+
+    private static IEnumerable<Measurement<double>> Lags()
+    {
+        foreach (var backlog in s_backlogs.Keys)
+        {
+            foreach (var (subscription, lag) in backlog.Lags())
+            {
+                yield return new Measurement<double>(lag.TotalSeconds, new KeyValuePair<string, object?>("herald.subscription", subscription));
+            }
+        }
+    }
 
     private static IEnumerable<Measurement<long>> Backlog(Func<Herald.Storage.DeliveryCounts, long> pick)
     {
