@@ -186,8 +186,12 @@ public sealed partial class NatsEventStore
         }
     }
 
-    /// <summary>A short pull of the watch, without idle heartbeats (see the fan-out's pull in <c>NatsEventStore</c>).</summary>
-    private static readonly NatsJSFetchOpts WatchPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(1), IdleHeartbeat = TimeSpan.Zero };
+    /// <summary>
+    /// A pull of the watch, without idle heartbeats (see the fan-out's pull in <c>NatsEventStore</c>). The bucket keeps
+    /// one revision per app, so a save overwritten between two pulls, before the server sent it, is never seen: pulls
+    /// last 5 s, so that the moments between them are rare.
+    /// </summary>
+    private static readonly NatsJSFetchOpts WatchPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.Zero };
 
     private static string AppKey(string account, string workspace, string sender) => $"{account}.{workspace}.{sender}";
 }
