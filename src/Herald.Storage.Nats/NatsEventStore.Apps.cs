@@ -45,8 +45,22 @@ public sealed partial class NatsEventStore
     public async ValueTask<bool> DeleteAppAsync(string account, string workspace, string sender, CancellationToken cancellationToken = default)
     {
         var key = AppKey(account, workspace, sender);
-        var entry = await Apps.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!entry.Success)
+
+        // Whether the app is linked, read from the bucket's stream leader: a KV get may be answered by a replica that
+        // has not applied the latest save or delete yet.
+        StoredMessage last;
+        try
+        {
+            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
+                "$JS.API.STREAM.MSG.GET.KV_" + _names.AppsBucket, new StreamMsgGetRequest { LastBySubj = "$KV." + _names.AppsBucket + "." + key }, cancellationToken).ConfigureAwait(false);
+            last = response.Message;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return false;
+        }
+
+        if (EventCodec.ParseRaw(last.Hdrs) is { } headers && headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE")
         {
             return false;
         }
