@@ -201,9 +201,14 @@ public sealed partial class NatsEventStore
     }
 
     /// <summary>
-    /// A pull of the watch, without idle heartbeats (see the fan-out's pull in <c>NatsEventStore</c>). The bucket keeps
-    /// one revision per app, so a save overwritten between two pulls, before the server sent it, is never seen: pulls
-    /// last 5 s, so that the moments between them are rare.
+    /// How many revisions of each app the apps bucket keeps (the most a NATS bucket can): a watch reports a save as long
+    /// as fewer than this many later saves of the same app were made before it read it.
+    /// </summary>
+    internal const int AppRevisionsKept = 64;
+
+    /// <summary>
+    /// A pull of the watch, without idle heartbeats (see the fan-out's pull in <c>NatsEventStore</c>). A save made between
+    /// two pulls waits in the bucket for the next one (see <see cref="AppRevisionsKept"/>).
     /// </summary>
     private static readonly NatsJSFetchOpts WatchPull = new() { MaxMsgs = 256, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.Zero };
 

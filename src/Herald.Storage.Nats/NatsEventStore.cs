@@ -116,7 +116,9 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
             // Streams and buckets are made at once: on a cluster each is a replicated group that elects a leader.
             var replicas = _options.Replicas;
-            var apps = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AppsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: linked apps" }, cancellationToken).AsTask();
+            // The apps bucket keeps the last revisions of each app, not only the latest: a watch that has not read a save
+            // yet (between two pulls, or while it makes its consumer again) still finds it after a relink replaced it.
+            var apps = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AppsBucket) { History = AppRevisionsKept, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: linked apps" }, cancellationToken).AsTask();
             var attempts = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AttemptsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: attempts of deliveries that failed" }, cancellationToken).AsTask();
             await Task.WhenAll(
                 EnsureStreamAsync(new StreamConfig(_names.EventsStream, [_names.AllEvents])

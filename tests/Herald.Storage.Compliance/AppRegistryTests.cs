@@ -113,6 +113,42 @@ public abstract class AppRegistryTests : StoreTestBase
     }
 
     [Fact]
+    public async Task Watch_ReportsEverySaveOfOneApp_EvenWhenALaterSaveReplacedItBeforeTheWatchWasRead()
+    {
+        // A relink replaces the app's record; a watch that has not read the first save yet must still report it, then
+        // the relink: each broker's registry follows every change in order, not only the last one.
+        using var stop = new CancellationTokenSource(Patience);
+        var changes = Store.Apps.WatchAsync(stop.Token);
+        var first = App("vtex.relinked");
+        var second = first with { LinkNonce = "nonce2", Endpoint = "http://127.0.0.1:5002" };
+        var third = first with { LinkNonce = "nonce3", Endpoint = "http://127.0.0.1:5003" };
+        await Store.Apps.SaveAppAsync(first);
+        await Store.Apps.SaveAppAsync(second);
+        await Store.Apps.SaveAppAsync(third);
+
+        var seen = new List<StoredApp?>();
+        try
+        {
+            await foreach (var change in changes.WithCancellation(stop.Token))
+            {
+                if (change.Sender == first.Sender)
+                {
+                    seen.Add(change.App);
+                    if (seen.Count == 3)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        Assert.Equal([first, second, third], seen);
+    }
+
+    [Fact]
     public async Task Watch_EndsWhenItsTokenIsCancelled()
     {
         await using var watcher = await WatchAsync();
