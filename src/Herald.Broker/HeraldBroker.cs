@@ -87,6 +87,7 @@ public static class HeraldBroker
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<PublishService>();
         services.AddSingleton<PublishRateLimiter>();
+        services.AddBrokerAuth();
         services.AddHostedService<BrokerStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddHostedService<RegistryWatcher>();
@@ -149,21 +150,14 @@ public static class HeraldBroker
     public static void MapHerald(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseTenantRouteValidation();
+        app.UseAuthentication();
+        app.UseAuthorization();
         // Live: the process serves requests. Ready: the store answers (else 503); a stopped worker is Degraded (200).
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(BrokerHealth.Ready), ResponseWriter = BrokerHealth.WriteAsync });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(BrokerHealth.Ready), ResponseWriter = BrokerHealth.WriteAsync }).AllowAnonymous();
         // Prometheus scrapes with the admin token (bearer_token_file): the metrics name every tenant's subscriptions.
-        app.UseWhen(http => http.Request.Path.Equals(MetricsPath, StringComparison.Ordinal), metrics => metrics.Use(async (http, next) =>
-        {
-            if (BrokerAuth.RequireAdmin(http, http.RequestServices.GetRequiredService<Credentials>(), http.RequestServices.GetRequiredService<AppRegistry>()) is { } refused)
-            {
-                await refused.ExecuteAsync(http).ConfigureAwait(false);
-                return;
-            }
-
-            await next(http).ConfigureAwait(false);
-        }));
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(BrokerAuth.AdminPolicy);
         PublishEndpoints.Map(app);
         StreamEndpoints.Map(app);
         AdminEndpoints.Map(app);

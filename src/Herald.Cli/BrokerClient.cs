@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -204,67 +205,29 @@ internal sealed class BrokerClient : IDisposable
             throw new BrokerUnreachableException(Url, e);
         }
 
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var data = new StringBuilder();
-        string? eventType = null;
+        // Each message's data is one JSON object; pings (event: ping) and other event types are skipped.
+        await using var messages = SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
-            string? line;
+            bool more;
             try
             {
-                line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                more = await messages.MoveNextAsync().ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or HttpRequestException)
             {
                 throw new CliException($"Lost the connection to the Herald broker at {Url.GetLeftPart(UriPartial.Authority)}.", ExitCodes.Unavailable, e);
             }
 
-            if (line is null)
+            if (!more)
             {
                 throw new CliException($"The Herald broker at {Url.GetLeftPart(UriPartial.Authority)} closed the stream (did it stop?).", ExitCodes.Unavailable);
             }
 
-            if (line.Length == 0)
+            var message = messages.Current;
+            if (message.EventType == SseParser.EventTypeDefault && message.Data.Length > 0 && Deserialize<T>(message.Data) is { } item)
             {
-                if (data.Length > 0 && eventType is null or "message")
-                {
-                    var item = Deserialize<T>(data.ToString());
-                    if (item is not null)
-                    {
-                        yield return item;
-                    }
-                }
-
-                data.Clear();
-                eventType = null;
-                continue;
-            }
-
-            if (line.StartsWith(':'))
-            {
-                continue;
-            }
-
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            var field = colon < 0 ? line : line[..colon];
-            var value = colon < 0 ? "" : line[(colon + 1)..];
-            if (value.StartsWith(' '))
-            {
-                value = value[1..];
-            }
-
-            if (field == "data")
-            {
-                if (data.Length > 0)
-                {
-                    data.Append('\n');
-                }
-
-                data.Append(value);
-            }
-            else if (field == "event")
-            {
-                eventType = value;
+                yield return item;
             }
         }
     }

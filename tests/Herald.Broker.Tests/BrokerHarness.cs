@@ -38,7 +38,7 @@ public sealed class BrokerHarness : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<BrokerHarness> StartAsync(TimeProvider? timeProvider = null, Action<BrokerOptions>? configure = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
+    public static async Task<BrokerHarness> StartAsync(TimeProvider? timeProvider = null, Action<BrokerOptions>? configure = null, string? dataDirectory = null, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("herald-broker-test-").FullName;
         var options = new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = dataDirectory };
@@ -53,6 +53,7 @@ public sealed class BrokerHarness : IAsyncDisposable
 
         services?.Invoke(builder.Services);
         var app = HeraldBroker.Build(builder);
+        map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var adminToken = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin.token"))).Trim();

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker.Http;
 
-/// <summary>The admin API under <c>/_herald/v1</c>: link, unlink, apps, dead letters. Every call needs the admin token.</summary>
+/// <summary>The admin API under <c>/_herald/v1</c>: link, unlink, apps, dead letters. Every call needs the admin token (<see cref="BrokerAuth.AdminPolicy"/>).</summary>
 internal static class AdminEndpoints
 {
     /// <summary>The most dead letters one list returns.</summary>
@@ -24,7 +24,7 @@ internal static class AdminEndpoints
 
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup(HeraldPaths.AdminPrefix + "/{account}/{workspace}").AddEndpointFilter(RequireAdminAsync);
+        var admin = routes.MapGroup(HeraldPaths.AdminPrefix + "/{account}/{workspace}").RequireAuthorization(BrokerAuth.AdminPolicy);
         admin.MapPut("/apps/{app}", LinkAsync);
         admin.MapDelete("/apps/{app}", UnlinkAsync);
         admin.MapGet("/apps", ListAppsAsync);
@@ -32,24 +32,6 @@ internal static class AdminEndpoints
         admin.MapPost("/deadletters/redrive", RedriveAsync);
         admin.MapPost("/deadletters/purge", PurgeAsync);
         admin.MapPost("/apps/{app}/subscriptions/{handler}/replay", ReplayAsync);
-    }
-
-    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var services = http.RequestServices;
-        if (BrokerAuth.RequireAdmin(http, services.GetRequiredService<Credentials>(), services.GetRequiredService<AppRegistry>()) is { } authError)
-        {
-            return authError;
-        }
-
-        var values = http.Request.RouteValues;
-        if (PublishEndpoints.TenantError((string)values["account"]!, (string)values["workspace"]!) is { } tenantError)
-        {
-            return tenantError;
-        }
-
-        return await next(context).ConfigureAwait(false);
     }
 
     private static async Task<IResult> LinkAsync(HttpContext http, string account, string workspace, string app, AppRegistry registry)
@@ -89,7 +71,7 @@ internal static class AdminEndpoints
             return Problems.BadRequest(ex.Message);
         }
 
-        Log.Linked(Audit(http), app, account, workspace, linked.Stored.Endpoint, linked.Subscriptions.Count, Remote(http));
+        Log.Linked(Audit(http), app, account, workspace, linked.Stored.Endpoint, linked.Subscriptions.Count, BrokerAuth.Remote(http));
         var baseUrl = BaseUrl(http);
         return Results.Ok(new LinkResponse(linked.Manifest.AppId, account, workspace, linked.Token, linked.SigningSecret,
             linked.Subscriptions.Select(s => Info(s, DeliveryCounts.Zero)).ToList(), Routes(linked, baseUrl)));
@@ -107,7 +89,7 @@ internal static class AdminEndpoints
             return Problems.NotFound($"No app '{app}' is linked in {account}/{workspace}. 'herald apps' lists the linked apps.");
         }
 
-        Log.Unlinked(Audit(http), app, account, workspace, Remote(http));
+        Log.Unlinked(Audit(http), app, account, workspace, BrokerAuth.Remote(http));
         return Results.NoContent();
     }
 
@@ -144,7 +126,7 @@ internal static class AdminEndpoints
         try
         {
             var count = await store.RedriveAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
-            Log.Redriven(Audit(http), count, account, workspace, Describe(selector!), Remote(http));
+            Log.Redriven(Audit(http), count, account, workspace, Describe(selector!), BrokerAuth.Remote(http));
             return Results.Ok(new RedriveResponse(count, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
         }
         catch (InvalidStoreIdException ex)
@@ -164,7 +146,7 @@ internal static class AdminEndpoints
         try
         {
             var purged = await store.PurgeAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
-            Log.Purged(Audit(http), purged, account, workspace, Describe(selector!), Remote(http));
+            Log.Purged(Audit(http), purged, account, workspace, Describe(selector!), BrokerAuth.Remote(http));
             return Results.Ok(new PurgeResponse(purged, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
         }
         catch (InvalidStoreIdException ex)
@@ -235,14 +217,11 @@ internal static class AdminEndpoints
         }
 
         var count = await store.ReplayAsync(subscription.Id, request.Since, http.RequestAborted).ConfigureAwait(false);
-        Log.Replayed(Audit(http), count, subscription.Id, account, workspace, request.Since, Remote(http));
+        Log.Replayed(Audit(http), count, subscription.Id, account, workspace, request.Since, BrokerAuth.Remote(http));
         return Results.Ok(new ReplayResponse(count));
     }
 
     private static ILogger Audit(HttpContext http) => http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(HeraldBroker.AuditLogCategory);
-
-    /// <summary>Who sent a request, as far as the connection tells.</summary>
-    internal static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "an unknown address";
 
     private static string Describe(DeadLetterSelector selector)
     {

@@ -1,12 +1,19 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
 using Herald.Broker.Registry;
 using Herald.Broker.Security;
+using Herald.Protocol;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Herald.Broker.Http;
 
-/// <summary>Who made a request: the admin, a linked app, or nobody known.</summary>
+/// <summary>Who made a request: the admin, or a linked app.</summary>
 internal sealed record Caller(bool IsAdmin, LinkedApp? App)
 {
     public static readonly Caller Admin = new(true, null);
@@ -17,68 +24,65 @@ internal sealed record Caller(bool IsAdmin, LinkedApp? App)
 }
 
 /// <summary>
-/// Reads <c>Authorization: Bearer</c> and finds the caller. Every refusal is counted (<c>herald.auth.refused</c>, by
-/// reason) and logged with the request's method, path and address, never with the token.
+/// The broker's authentication and authorization, on ASP.NET Core's own: one scheme reads <c>Authorization: Bearer</c>
+/// (the admin token or a linked app's token), and three policies say who may call an endpoint. Every endpoint needs a
+/// known token unless it is mapped with <c>AllowAnonymous</c> (the fallback policy), so an endpoint mapped without a
+/// policy fails closed. Every refusal is counted (<c>herald.auth.refused</c>, by reason) and logged with the request's
+/// method, path and address, never with the token.
 /// </summary>
 internal static class BrokerAuth
 {
-    /// <summary>The caller, or an error to answer with (401) when there is no token or it is unknown.</summary>
-    public static (Caller? Caller, IResult? Error) Authenticate(HttpContext http, Credentials credentials, AppRegistry registry)
+    public const string SchemeName = "HeraldToken";
+
+    /// <summary>The admin token only.</summary>
+    public const string AdminPolicy = "herald-admin";
+
+    /// <summary>The admin, or an app linked in the route's <c>{account}/{workspace}</c>.</summary>
+    public const string WorkspacePolicy = "herald-workspace";
+
+    /// <summary>An app linked in the route's <c>{account}/{workspace}</c>: the call acts as that app (it publishes as its sender).</summary>
+    public const string WorkspaceAppPolicy = "herald-workspace-app";
+
+    public static IServiceCollection AddBrokerAuth(this IServiceCollection services)
     {
-        var header = http.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
-        {
-            Refused(http, "missing", null);
-            return (null, Problems.Unauthorized("This call needs 'Authorization: Bearer <token>': an app token (given to the app by 'herald link') or the admin token (in the broker's data folder, admin.token)."));
-        }
-
-        var token = header[7..].Trim();
-        if (credentials.IsAdmin(token))
-        {
-            return (Caller.Admin, null);
-        }
-
-        var app = registry.Current.FindByTokenHash(Credentials.Hash(token));
-        if (app is null)
-        {
-            Refused(http, "unknown", "the bearer token is not the admin token nor a linked app's");
-            return (null, Problems.Unauthorized("The bearer token is not valid: it is unknown, or belonged to an app that was relinked or unlinked since. Relink the app to get a new token."));
-        }
-
-        return (new Caller(false, app), null);
+        services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(SchemeName).RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminPolicy, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().AddRequirements(CallerRequirement.Admin))
+            .AddPolicy(WorkspacePolicy, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().AddRequirements(CallerRequirement.Workspace))
+            .AddPolicy(WorkspaceAppPolicy, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().AddRequirements(CallerRequirement.WorkspaceApp));
+        services.AddSingleton<IAuthorizationHandler, CallerRequirementHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, RefusalWriter>();
+        return services;
     }
 
-    /// <summary>Like <see cref="Authenticate"/>, and the caller must be the admin.</summary>
-    public static IResult? RequireAdmin(HttpContext http, Credentials credentials, AppRegistry registry)
-    {
-        var (caller, error) = Authenticate(http, credentials, registry);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        if (caller!.IsAdmin)
-        {
-            return null;
-        }
-
-        Refused(http, "not_admin", $"the admin API called with the app token of {caller.App!.Sender} in {caller.App.Account}/{caller.App.Workspace}");
-        return Problems.Forbidden("The admin API needs the admin token; an app token cannot call it.");
-    }
+    /// <summary>The caller the scheme found; only on an endpoint behind a policy.</summary>
+    public static Caller Caller(this HttpContext http) =>
+        (http.User.Identity as CallerIdentity)?.Caller ?? throw new InvalidOperationException("No caller: the endpoint is not behind one of BrokerAuth's policies.");
 
     /// <summary>
-    /// A 403 with <paramref name="detail"/> when <paramref name="caller"/> may not act in (account, workspace), counted
-    /// and logged as a refusal; <c>null</c> when it may.
+    /// Authorizes a request against <paramref name="policy"/> from inside an endpoint (the router: only its non-public
+    /// routes need a token), answering 401 or 403 as the middleware would; <c>true</c> when it may go on.
     /// </summary>
-    public static IResult? RequireWorkspace(HttpContext http, Caller caller, string account, string workspace, string detail)
+    public static async Task<bool> AuthorizeAsync(HttpContext http, string policy)
     {
-        if (caller.MayAccess(account, workspace))
+        var services = http.RequestServices;
+        var requirements = await services.GetRequiredService<IAuthorizationPolicyProvider>().GetPolicyAsync(policy).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"No authorization policy '{policy}'.");
+        if (http.User.Identity is not CallerIdentity)
         {
-            return null;
+            await http.ChallengeAsync(SchemeName).ConfigureAwait(false);
+            return false;
         }
 
-        Refused(http, "other_workspace", $"the token of {caller.App?.Sender} in {caller.App?.Account}/{caller.App?.Workspace} used for {account}/{workspace}");
-        return Problems.Forbidden(detail);
+        var result = await services.GetRequiredService<IAuthorizationService>().AuthorizeAsync(http.User, http, requirements).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            return true;
+        }
+
+        await RefusalWriter.ForbidAsync(http, result.Failure).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Counts and logs a refused credential; <paramref name="detail"/> <c>null</c> logs it at Debug only (no token at all).</summary>
@@ -86,7 +90,7 @@ internal static class BrokerAuth
     {
         BrokerTelemetry.AuthRefused.Add(1, new KeyValuePair<string, object?>("herald.auth.reason", reason));
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BrokerAuth).FullName!);
-        var remote = AdminEndpoints.Remote(http);
+        var remote = Remote(http);
         if (detail is null)
         {
             Log.CredentialMissing(logger, http.Request.Method, http.Request.Path, remote);
@@ -94,6 +98,150 @@ internal static class BrokerAuth
         else
         {
             Log.CredentialRefused(logger, http.Request.Method, http.Request.Path, remote, detail);
+        }
+    }
+
+    /// <summary>Who sent a request, as far as the connection tells.</summary>
+    public static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "an unknown address";
+
+    /// <summary>The identity of a known token; it carries the <see cref="Http.Caller"/>.</summary>
+    private sealed class CallerIdentity : ClaimsIdentity
+    {
+        public CallerIdentity(Caller caller)
+            : base(caller.App is { } app
+                ? [new Claim(ClaimTypes.Name, app.Sender), new Claim("herald:account", app.Account), new Claim("herald:workspace", app.Workspace)]
+                : [new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, "admin")], SchemeName)
+        {
+            Caller = caller;
+        }
+
+        public Caller Caller { get; }
+    }
+
+    /// <summary>Reads the bearer token: the admin's, or a linked app's (by its hash); a 401 problem when it is missing or unknown.</summary>
+    private sealed class TokenAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Credentials credentials, AppRegistry registry)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        private const string Unknown = "unknown";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            var header = Request.Headers.Authorization.ToString();
+            if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+
+            var token = header[7..].Trim();
+            Caller? caller = credentials.IsAdmin(token) ? Http.Caller.Admin
+                : registry.Current.FindByTokenHash(Credentials.Hash(token)) is { } app ? new Caller(false, app)
+                : null;
+            return Task.FromResult(caller is null
+                ? AuthenticateResult.Fail(Unknown)
+                : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new CallerIdentity(caller)), SchemeName)));
+        }
+
+        protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+        {
+            var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
+            Response.Headers.WWWAuthenticate = "Bearer";
+            if (result.Failure is not null)
+            {
+                Refused(Context, Unknown, "the bearer token is not the admin token nor a linked app's");
+                await Problems.Unauthorized("The bearer token is not valid: it is unknown, or belonged to an app that was relinked or unlinked since. Relink the app to get a new token.").ExecuteAsync(Context).ConfigureAwait(false);
+                return;
+            }
+
+            Refused(Context, "missing", null);
+            await Problems.Unauthorized("This call needs 'Authorization: Bearer <token>': an app token (given to the app by 'herald link') or the admin token (in the broker's data folder, admin.token).").ExecuteAsync(Context).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Who a policy lets in, checked against the route's <c>{account}/{workspace}</c> when it has them.</summary>
+    private sealed class CallerRequirement : IAuthorizationRequirement
+    {
+        public static readonly CallerRequirement Admin = new(admin: true, apps: false);
+        public static readonly CallerRequirement Workspace = new(admin: true, apps: true);
+        public static readonly CallerRequirement WorkspaceApp = new(admin: false, apps: true);
+
+        private CallerRequirement(bool admin, bool apps)
+        {
+            AdminMay = admin;
+            AppsMay = apps;
+        }
+
+        public bool AdminMay { get; }
+
+        public bool AppsMay { get; }
+    }
+
+    /// <summary>A refusal: the 403's detail, the counted reason and what the log line says.</summary>
+    private sealed class Refusal(IAuthorizationHandler handler, string detail, string reason, string logDetail) : AuthorizationFailureReason(handler, detail)
+    {
+        public string Reason { get; } = reason;
+
+        public string LogDetail { get; } = logDetail;
+    }
+
+    private sealed class CallerRequirementHandler : AuthorizationHandler<CallerRequirement>
+    {
+        protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, CallerRequirement requirement)
+        {
+            if (context.User.Identity is not CallerIdentity { Caller: var caller } || context.Resource is not HttpContext http)
+            {
+                context.Fail();
+                return Task.CompletedTask;
+            }
+
+            if (caller.App is not { } app)
+            {
+                if (requirement.AdminMay)
+                {
+                    context.Succeed(requirement);
+                }
+                else
+                {
+                    context.Fail(new Refusal(this, $"This call acts as an app, so it needs that app's token; the admin token cannot make it. The admin publishes with POST {HeraldPaths.AdminPrefix}/{{account}}/{{workspace}}/events/{{key}}?sender=vendor.name (or 'herald send').", "admin_as_app", "the admin token used where an app token is needed"));
+                }
+
+                return Task.CompletedTask;
+            }
+
+            if (!requirement.AppsMay)
+            {
+                context.Fail(new Refusal(this, "The admin API needs the admin token; an app token cannot call it.", "not_admin", $"the admin API called with the app token of {app.Sender} in {app.Account}/{app.Workspace}"));
+                return Task.CompletedTask;
+            }
+
+            var values = http.Request.RouteValues;
+            var account = values["account"] as string;
+            var workspace = values["workspace"] as string;
+            if (account is not null && workspace is not null && caller.MayAccess(account, workspace))
+            {
+                context.Succeed(requirement);
+                return Task.CompletedTask;
+            }
+
+            context.Fail(new Refusal(this,
+                $"This token belongs to {app.Sender} in {app.Account}/{app.Workspace}; it cannot act in {account}/{workspace}. Apps act only in their own workspace: use the token of an app linked in {account}/{workspace}, or the admin token.",
+                "other_workspace", $"the token of {app.Sender} in {app.Account}/{app.Workspace} used for {account}/{workspace}"));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Writes a policy's 403 as a problem whose detail says why, and counts it; a 401 is the scheme's challenge.</summary>
+    private sealed class RefusalWriter : IAuthorizationMiddlewareResultHandler
+    {
+        private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+        public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult) =>
+            authorizeResult.Forbidden ? ForbidAsync(context, authorizeResult.AuthorizationFailure) : _default.HandleAsync(next, context, policy, authorizeResult);
+
+        public static Task ForbidAsync(HttpContext http, AuthorizationFailure? failure)
+        {
+            var refusal = failure?.FailureReasons.OfType<Refusal>().FirstOrDefault();
+            Refused(http, refusal?.Reason ?? "forbidden", refusal?.LogDetail ?? "a policy refused the caller");
+            return Problems.Forbidden(refusal?.Message ?? "This token may not make this call.").ExecuteAsync(http);
         }
     }
 }

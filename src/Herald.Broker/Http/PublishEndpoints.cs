@@ -28,35 +28,16 @@ internal static class PublishEndpoints
     {
         foreach (var prefix in new[] { "", HeraldPaths.CourierPrefix })
         {
-            routes.MapMethods(prefix + "/{account}/{workspace}/events/{key}", ["PUT", "POST"], PublishAsAppAsync);
+            routes.MapMethods(prefix + "/{account}/{workspace}/events/{key}", ["PUT", "POST"], PublishAsAppAsync).RequireAuthorization(BrokerAuth.WorkspaceAppPolicy);
         }
 
-        routes.MapPost(HeraldPaths.AdminPrefix + "/{account}/{workspace}/events/{key}", PublishAsAdminAsync);
+        routes.MapPost(HeraldPaths.AdminPrefix + "/{account}/{workspace}/events/{key}", PublishAsAdminAsync).RequireAuthorization(BrokerAuth.AdminPolicy);
     }
 
-    private static async Task<IResult> PublishAsAppAsync(HttpContext http, string account, string workspace, string key, Credentials credentials, AppRegistry registry, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
+    private static async Task<IResult> PublishAsAppAsync(HttpContext http, string account, string workspace, string key, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
     {
-        if (TenantError(account, workspace) is { } tenantError)
-        {
-            return tenantError;
-        }
-
-        var (caller, authError) = BrokerAuth.Authenticate(http, credentials, registry);
-        if (authError is not null)
-        {
-            return authError;
-        }
-
-        if (caller!.App is not { } app)
-        {
-            return Problems.Forbidden($"Publishing on this route needs an app token: the sender is the token's app. The admin publishes with POST {HeraldPaths.AdminPrefix}/{{account}}/{{workspace}}/events/{{key}}?sender=vendor.name (or 'herald send').");
-        }
-
-        if (BrokerAuth.RequireWorkspace(http, caller, account, workspace, $"This token belongs to {app.Sender} in {app.Account}/{app.Workspace}; it cannot publish to {account}/{workspace}. Events never cross workspaces: use the token of an app linked in {account}/{workspace}.") is { } forbidden)
-        {
-            return forbidden;
-        }
-
+        // The policy let in only an app linked in {account}/{workspace}: the event's sender is that app.
+        var app = http.Caller().App!;
         if (http.RequestServices.GetRequiredService<PublishRateLimiter>().TryAcquire(account, workspace, app.Sender) is { } wait)
         {
             return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
@@ -67,18 +48,8 @@ internal static class PublishEndpoints
         return await PublishAsync(http, account, workspace, app.Sender, key, publisher, options, loggers).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> PublishAsAdminAsync(HttpContext http, string account, string workspace, string key, string? sender, Credentials credentials, AppRegistry registry, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
+    private static async Task<IResult> PublishAsAdminAsync(HttpContext http, string account, string workspace, string key, string? sender, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
     {
-        if (TenantError(account, workspace) is { } tenantError)
-        {
-            return tenantError;
-        }
-
-        if (BrokerAuth.RequireAdmin(http, credentials, registry) is { } authError)
-        {
-            return authError;
-        }
-
         sender ??= CliSender;
         if (!Names.IsSender(sender))
         {
@@ -120,16 +91,6 @@ internal static class PublishEndpoints
                 ? "The broker's store did not confirm the event in time (its cluster may have lost quorum), so it may still be stored. Resend with the same Idempotency-Key: a resend never makes a second event."
                 : "The broker's store cannot write right now (for example the disk is full), so the event was not accepted. Retry later; nothing was stored.");
         }
-    }
-
-    public static IResult? TenantError(string account, string workspace)
-    {
-        if (!Names.IsAccount(account))
-        {
-            return Problems.BadRequest($"The account '{Trim(account)}' is not valid: it must be {Names.TenantRule}.");
-        }
-
-        return Names.IsWorkspace(workspace) ? null : Problems.BadRequest($"The workspace '{Trim(workspace)}' is not valid: it must be {Names.TenantRule}.");
     }
 
     /// <summary>
@@ -175,6 +136,4 @@ internal static class PublishEndpoints
 
     private static IResult TooLarge(long max) =>
         Problems.TooLarge(string.Create(CultureInfo.InvariantCulture, $"The body is larger than the broker's limit of {max} bytes. Send a smaller event (put large data elsewhere and send a reference), or raise the broker's MaxBodyBytes option (the configuration key Herald:MaxBodyBytes)."));
-
-    private static string Trim(string value) => value.Length <= 70 ? value : value[..67] + "...";
 }

@@ -31,16 +31,10 @@ internal static class RouterEndpoint
     };
 
     public static void Map(IEndpointRouteBuilder routes) =>
-        routes.Map("/{account}/{workspace}/{**path}", ForwardAsync).WithOrder(int.MaxValue);
+        routes.Map("/{account}/{workspace}/{**path}", ForwardAsync).WithOrder(int.MaxValue).AllowAnonymous();
 
-    private static async Task ForwardAsync(HttpContext http, string account, string workspace, string? path, AppRegistry registry, Credentials credentials, IHttpClientFactory clients)
+    private static async Task ForwardAsync(HttpContext http, string account, string workspace, string? path, AppRegistry registry, IHttpClientFactory clients)
     {
-        if (PublishEndpoints.TenantError(account, workspace) is { } tenantError)
-        {
-            await tenantError.ExecuteAsync(http).ConfigureAwait(false);
-            return;
-        }
-
         var appPath = "/" + (path ?? "");
         var match = registry.Current.FindRoute(account, workspace, appPath);
         if (match is not { } found)
@@ -50,15 +44,9 @@ internal static class RouterEndpoint
         }
 
         var (app, route) = found;
-        if (!route.Public)
+        if (!route.Public && !await BrokerAuth.AuthorizeAsync(http, BrokerAuth.WorkspacePolicy).ConfigureAwait(false))
         {
-            var (caller, authError) = BrokerAuth.Authenticate(http, credentials, registry);
-            var error = authError ?? BrokerAuth.RequireWorkspace(http, caller!, account, workspace, $"This token cannot call routes of {account}/{workspace}.");
-            if (error is not null)
-            {
-                await error.ExecuteAsync(http).ConfigureAwait(false);
-                return;
-            }
+            return;
         }
 
         using var request = new HttpRequestMessage(new HttpMethod(http.Request.Method), new Uri(app.Endpoint, appPath.TrimStart('/') + http.Request.QueryString));

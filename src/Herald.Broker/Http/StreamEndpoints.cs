@@ -1,20 +1,24 @@
 using System.Buffers;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Herald.Broker.Admin;
 using Herald.Broker.Feeds;
 using Herald.Broker.Registry;
-using Herald.Broker.Security;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace Herald.Broker.Http;
 
 /// <summary>
 /// Server-Sent Event streams: the live tail (<c>GET /{account}/{workspace}/events</c>) and the admin's delivery
-/// activity (<c>GET /_herald/v1/{account}/{workspace}/activity</c>). Each sends <c>event: ping</c> every 45 s.
+/// activity (<c>GET /_herald/v1/{account}/{workspace}/activity</c>), written by ASP.NET Core's
+/// <see cref="TypedResults.ServerSentEvents{T}(IAsyncEnumerable{SseItem{T}})"/>. Each opens with <c>event: ping</c>
+/// and sends one every 45 s without events.
 /// </summary>
 internal static class StreamEndpoints
 {
@@ -22,97 +26,75 @@ internal static class StreamEndpoints
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private static readonly SseItem<string> Ping = new("{}", "ping");
+
     public static void Map(IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/{account}/{workspace}/events", TailAsync);
-        routes.MapGet(HeraldPaths.AdminPrefix + "/{account}/{workspace}/activity", ActivityAsync);
+        routes.MapGet("/{account}/{workspace}/events", Tail).RequireAuthorization(BrokerAuth.WorkspacePolicy);
+        routes.MapGet(HeraldPaths.AdminPrefix + "/{account}/{workspace}/activity", Activity).RequireAuthorization(BrokerAuth.AdminPolicy);
     }
 
-    private static async Task<IResult> TailAsync(HttpContext http, string account, string workspace, string? sender, string[]? keys, Credentials credentials, AppRegistry registry, Broadcast<HeraldEvent> events, TimeProvider timeProvider)
+    private static ServerSentEventsResult<string> Tail(HttpContext http, string account, string workspace, string? sender, string[]? keys, AppRegistry registry, Broadcast<HeraldEvent> events, TimeProvider timeProvider)
     {
-        if (PublishEndpoints.TenantError(account, workspace) is { } tenantError)
-        {
-            return tenantError;
-        }
-
-        var (caller, authError) = BrokerAuth.Authenticate(http, credentials, registry);
-        if (authError is not null)
-        {
-            return authError;
-        }
-
-        if (BrokerAuth.RequireWorkspace(http, caller!, account, workspace, $"This token cannot read events of {account}/{workspace}. Use the token of an app linked there, or the admin token.") is { } forbidden)
-        {
-            return forbidden;
-        }
-
+        var caller = http.Caller();
         var keySet = keys is { Length: > 0 } ? keys.ToHashSet(StringComparer.Ordinal) : null;
-        using var reader = events.Subscribe(e =>
+        var reader = events.Subscribe(e =>
             string.Equals(e.Account, account, StringComparison.Ordinal) && string.Equals(e.Workspace, workspace, StringComparison.Ordinal)
             && (string.IsNullOrEmpty(sender) || string.Equals(e.Sender, sender, StringComparison.Ordinal))
             && (keySet is null || keySet.Contains(e.Key)));
         // A tail opened with an app token ends when that token stops working (relink or unlink).
-        var tokenHash = caller!.App?.Stored.TokenHash;
+        var tokenHash = caller.App?.Stored.TokenHash;
         Func<bool> stillAllowed = tokenHash is null ? static () => true : () => registry.Current.FindByTokenHash(tokenHash) is not null;
-        await StreamAsync(http, reader.Items, WriteTailEvent, timeProvider, stillAllowed).ConfigureAwait(false);
-        return Results.Empty;
+        return TypedResults.ServerSentEvents(ItemsAsync(reader, WriteTailEvent, timeProvider, stillAllowed, http.RequestAborted));
     }
 
-    private static async Task<IResult> ActivityAsync(HttpContext http, string account, string workspace, Credentials credentials, AppRegistry registry, Broadcast<ActivityInfo> activity, TimeProvider timeProvider)
+    private static ServerSentEventsResult<string> Activity(HttpContext http, string account, string workspace, Broadcast<ActivityInfo> activity, TimeProvider timeProvider)
     {
-        if (PublishEndpoints.TenantError(account, workspace) is { } tenantError)
-        {
-            return tenantError;
-        }
-
-        if (BrokerAuth.RequireAdmin(http, credentials, registry) is { } authError)
-        {
-            return authError;
-        }
-
-        using var reader = activity.Subscribe(a => string.Equals(a.Account, account, StringComparison.Ordinal) && string.Equals(a.Workspace, workspace, StringComparison.Ordinal));
-        await StreamAsync(http, reader.Items, (writer, item) => JsonSerializer.Serialize(writer, item, Json), timeProvider, static () => true).ConfigureAwait(false);
-        return Results.Empty;
+        var reader = activity.Subscribe(a => string.Equals(a.Account, account, StringComparison.Ordinal) && string.Equals(a.Workspace, workspace, StringComparison.Ordinal));
+        return TypedResults.ServerSentEvents(ItemsAsync(reader, static (writer, item) => JsonSerializer.Serialize(writer, item, Json), timeProvider, static () => true, http.RequestAborted));
     }
 
-    private static async Task StreamAsync<T>(HttpContext http, ChannelReader<T> items, Action<Utf8JsonWriter, T> write, TimeProvider timeProvider, Func<bool> stillAllowed)
+    /// <summary>
+    /// A reader's items as events, each one JSON object, with a ping first (so the response's headers go out at once:
+    /// the caller knows it is subscribed before any event) and after every <see cref="PingInterval"/> without one.
+    /// The stream ends when the caller goes away, or when <paramref name="stillAllowed"/> turns false.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<string>> ItemsAsync<T>(Broadcast<T>.Reader reader, Action<Utf8JsonWriter, T> write, TimeProvider timeProvider, Func<bool> stillAllowed, [EnumeratorCancellation] CancellationToken stopping)
     {
-        var response = http.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
-        var buffer = new ArrayBufferWriter<byte>();
-        var stopping = http.RequestAborted;
-        try
+        using (reader)
         {
+            yield return Ping;
+            var buffer = new ArrayBufferWriter<byte>();
             while (!stopping.IsCancellationRequested)
             {
-                using var ping = new CancellationTokenSource(PingInterval, timeProvider);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ping.Token, stopping);
                 bool more;
-                try
+                var quiet = false;
+                using (var ping = new CancellationTokenSource(PingInterval, timeProvider))
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(ping.Token, stopping))
                 {
-                    more = await items.WaitToReadAsync(linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-                {
-                    if (!stillAllowed())
+                    try
                     {
-                        break;
+                        more = await reader.Items.WaitToReadAsync(linked.Token).ConfigureAwait(false);
                     }
-
-                    await response.Body.WriteAsync("event: ping\ndata: {}\n\n"u8.ToArray(), stopping).ConfigureAwait(false);
-                    await response.Body.FlushAsync(stopping).ConfigureAwait(false);
-                    continue;
+                    catch (OperationCanceledException)
+                    {
+                        more = !stopping.IsCancellationRequested;
+                        quiet = more;
+                    }
                 }
 
                 if (!more || !stillAllowed())
                 {
-                    break;
+                    yield break;
                 }
 
-                while (items.TryRead(out var item))
+                if (quiet)
+                {
+                    yield return Ping;
+                    continue;
+                }
+
+                while (reader.Items.TryRead(out var item))
                 {
                     buffer.Clear();
                     using (var writer = new Utf8JsonWriter(buffer))
@@ -120,17 +102,9 @@ internal static class StreamEndpoints
                         write(writer, item);
                     }
 
-                    await response.Body.WriteAsync("data: "u8.ToArray(), stopping).ConfigureAwait(false);
-                    await response.Body.WriteAsync(buffer.WrittenMemory, stopping).ConfigureAwait(false);
-                    await response.Body.WriteAsync("\n\n"u8.ToArray(), stopping).ConfigureAwait(false);
+                    yield return new SseItem<string>(Encoding.UTF8.GetString(buffer.WrittenSpan));
                 }
-
-                await response.Body.FlushAsync(stopping).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // The reader went away.
         }
     }
 
