@@ -119,15 +119,7 @@ public static class HeraldBroker
                 // The attempt's span puts the trace context on the delivery itself (BrokerTelemetry.Inject).
                 ActivityHeadersPropagator = null,
             });
-        services.AddHttpClient(RouterEndpoint.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .RemoveAllLoggers()
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                AllowAutoRedirect = false,
-                UseProxy = false,
-                UseCookies = false,
-                AutomaticDecompression = DecompressionMethods.None,
-            });
+        services.AddRouter();
         return services;
     }
 

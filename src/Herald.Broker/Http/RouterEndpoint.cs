@@ -1,39 +1,49 @@
+using System.Diagnostics;
+using System.Net;
 using Herald.Broker.Registry;
-using Herald.Broker.Security;
+using Herald.Manifests;
 using Herald.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Herald.Broker.Http;
 
 /// <summary>
-/// The router: <c>/{account}/{workspace}{path}</c>, any method, forwarded to the app of that workspace that declares
-/// a matching route, as <c>{endpoint}{path}{query}</c> with <c>x-colossus-route-id</c>, <c>x-vtex-account</c>,
-/// <c>x-vtex-workspace</c>, <c>x-vtex-credential</c> and <c>x-request-id</c>. Non-public routes need a token for
-/// the workspace.
+/// The router: <c>/{account}/{workspace}{path}</c>, any method, forwarded by YARP's <see cref="IHttpForwarder"/> to the
+/// app of that workspace that declares a matching route, as <c>{endpoint}{path}{query}</c> with
+/// <c>x-colossus-route-id</c>, <c>x-vtex-account</c>, <c>x-vtex-workspace</c>, <c>x-vtex-credential</c> and
+/// <c>x-request-id</c> set by the broker (a caller's own are dropped, with its <c>Authorization</c>). Non-public routes
+/// need a token for the workspace.
 /// </summary>
 internal static class RouterEndpoint
 {
-    /// <summary>The name of the <see cref="HttpClient"/> the router forwards with.</summary>
-    public const string HttpClientName = "herald-router";
-
-    private static readonly HashSet<string> SkippedRequestHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Host", "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Proxy-Authorization", "Proxy-Connection",
-        "Authorization", HeraldHeaders.RouteId, HeraldHeaders.Account, HeraldHeaders.Workspace, HeraldHeaders.Credential,
-        HeraldHeaders.RequestId, HeraldHeaders.WorkspaceIsProduction,
-    };
-
-    private static readonly HashSet<string> SkippedResponseHeaders = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer", "Upgrade",
-    };
+    /// <summary>The key of the router's <see cref="HttpMessageInvoker"/> among the services.</summary>
+    public const string InvokerKey = "herald-router";
 
     public static void Map(IEndpointRouteBuilder routes) =>
         routes.Map("/{account}/{workspace}/{**path}", ForwardAsync).WithOrder(int.MaxValue).AllowAnonymous();
 
-    private static async Task ForwardAsync(HttpContext http, string account, string workspace, string? path, AppRegistry registry, IHttpClientFactory clients)
+    /// <summary>The router's services: YARP's forwarder and one connection pool to the apps, without proxy, redirects, cookies or decompression.</summary>
+    public static IServiceCollection AddRouter(this IServiceCollection services)
+    {
+        services.AddHttpForwarder();
+        services.AddKeyedSingleton(InvokerKey, (_, _) => new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            // The app's request continues the caller's trace, as a child of the broker's span, not a copy of the caller's headers.
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.CreateDefaultPropagator()),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        }));
+        return services;
+    }
+
+    private static async Task ForwardAsync(HttpContext http, string account, string workspace, string? path, AppRegistry registry, IHttpForwarder forwarder, [FromKeyedServices(InvokerKey)] HttpMessageInvoker invoker)
     {
         var appPath = "/" + (path ?? "");
         var match = registry.Current.FindRoute(account, workspace, appPath);
@@ -49,57 +59,43 @@ internal static class RouterEndpoint
             return;
         }
 
-        using var request = new HttpRequestMessage(new HttpMethod(http.Request.Method), new Uri(app.Endpoint, appPath.TrimStart('/') + http.Request.QueryString));
-        if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        var timeout = TimeSpan.FromSeconds(app.Service.Timeout);
+        var error = await forwarder.SendAsync(http, app.Stored.Endpoint, invoker, new ForwarderRequestConfig { ActivityTimeout = timeout }, new Transformer(app, route, appPath)).ConfigureAwait(false);
+        if (error is ForwarderError.None or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled || http.Response.HasStarted)
         {
-            request.Content = new StreamContent(http.Request.Body);
-        }
-
-        foreach (var (name, values) in http.Request.Headers)
-        {
-            if (SkippedRequestHeaders.Contains(name))
-            {
-                continue;
-            }
-
-            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values) && request.Content is not null)
-            {
-                request.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
-        }
-
-        request.Headers.TryAddWithoutValidation(HeraldHeaders.RouteId, route.Id);
-        request.Headers.TryAddWithoutValidation(HeraldHeaders.Account, account);
-        request.Headers.TryAddWithoutValidation(HeraldHeaders.Workspace, workspace);
-        request.Headers.TryAddWithoutValidation(HeraldHeaders.WorkspaceIsProduction, Names.IsProduction(workspace) ? "true" : "false");
-        request.Headers.TryAddWithoutValidation(HeraldHeaders.Credential, app.Token);
-        request.Headers.TryAddWithoutValidation(HeraldHeaders.RequestId, Guid.NewGuid().ToString("N"));
-
-        HttpResponseMessage response;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-            timeout.CancelAfter(TimeSpan.FromSeconds(app.Service.Timeout));
-            response = await clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
-        {
-            await Problems.Of(StatusCodes.Status502BadGateway, "Bad gateway", $"The app {app.Sender} did not answer at {app.Stored.Endpoint} within {app.Service.Timeout} s: {ex.Message}. Is it running ('herald link' shows its log)?").ExecuteAsync(http).ConfigureAwait(false);
             return;
         }
 
-        using (response)
+        var cause = http.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
+        await Problems.Of(StatusCodes.Status502BadGateway, "Bad gateway", $"The app {app.Sender} did not answer at {app.Stored.Endpoint} within {app.Service.Timeout} s: {cause}. Is it running ('herald link' shows its log)?").ExecuteAsync(http).ConfigureAwait(false);
+    }
+
+    /// <summary>The request to the app: the caller's headers but the ones the broker sets, to <c>{endpoint}{path}{query}</c>.</summary>
+    private sealed class Transformer(LinkedApp app, RouteDeclaration route, string appPath) : HttpTransformer
+    {
+        private static readonly string[] BrokerHeaders =
+        [
+            "Authorization", "Proxy-Authorization", HeraldHeaders.RouteId, HeraldHeaders.Account, HeraldHeaders.Workspace,
+            HeraldHeaders.Credential, HeraldHeaders.RequestId, HeraldHeaders.WorkspaceIsProduction,
+        ];
+
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
         {
-            http.Response.StatusCode = (int)response.StatusCode;
-            foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+            proxyRequest.RequestUri = new Uri(app.Endpoint, appPath.TrimStart('/') + httpContext.Request.QueryString);
+            proxyRequest.Headers.Host = null;
+            foreach (var name in BrokerHeaders)
             {
-                if (!SkippedResponseHeaders.Contains(name))
-                {
-                    http.Response.Headers[name] = values.ToArray();
-                }
+                proxyRequest.Headers.Remove(name);
             }
 
-            await response.Content.CopyToAsync(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
+            var headers = proxyRequest.Headers;
+            headers.TryAddWithoutValidation(HeraldHeaders.RouteId, route.Id);
+            headers.TryAddWithoutValidation(HeraldHeaders.Account, app.Account);
+            headers.TryAddWithoutValidation(HeraldHeaders.Workspace, app.Workspace);
+            headers.TryAddWithoutValidation(HeraldHeaders.WorkspaceIsProduction, Names.IsProduction(app.Workspace) ? "true" : "false");
+            headers.TryAddWithoutValidation(HeraldHeaders.Credential, app.Token);
+            headers.TryAddWithoutValidation(HeraldHeaders.RequestId, Guid.NewGuid().ToString("N"));
         }
     }
 }
