@@ -87,23 +87,19 @@ public static class BrokerTelemetry
             return null;
         }
 
+        // Under a recorded request span (ASP.NET Core's, when a host traces requests), publish is its child; else it
+        // continues the caller's traceparent, with no current activity for StartActivity to prefer over it.
         var request = Activity.Current;
+        var parent = request is { Recorded: true } ? request.Context : Extract(headers);
+        Activity.Current = null;
         Activity? span;
-        if (request is { Recorded: true })
+        try
         {
-            span = Source.StartActivity(ActivityKind.Producer, request.Context, name: "publish " + key);
+            span = Source.StartActivity(ActivityKind.Producer, parent, name: "publish " + key);
         }
-        else
+        finally
         {
-            Activity.Current = null;
-            try
-            {
-                span = Source.StartActivity(ActivityKind.Producer, Extract(headers), name: "publish " + key);
-            }
-            finally
-            {
-                Activity.Current = request;
-            }
+            Activity.Current = request;
         }
 
         span?.SetTag("messaging.system", MessagingSystem);
