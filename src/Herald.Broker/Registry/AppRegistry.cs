@@ -18,9 +18,16 @@ internal sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Cr
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly List<Func<RegistrySnapshot, CancellationToken, Task>> _observers = [];
     private RegistrySnapshot _current = RegistrySnapshot.Empty;
+    private CancellationTokenSource _changed = new();
 
     /// <summary>The apps linked now.</summary>
     public RegistrySnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>
+    /// A token cancelled at the next change of <see cref="Current"/>: read it before <see cref="Current"/>, and a change
+    /// made after that read cancels it.
+    /// </summary>
+    public CancellationToken Changed => Volatile.Read(ref _changed).Token;
 
     /// <summary>Adds an observer that every change awaits, with the new snapshot.</summary>
     public void OnChange(Func<RegistrySnapshot, CancellationToken, Task> observer)
@@ -176,6 +183,8 @@ internal sealed class AppRegistry(IAppStore appStore, IEventStore eventStore, Cr
     private async Task PublishAsync(RegistrySnapshot snapshot, CancellationToken cancellationToken)
     {
         Volatile.Write(ref _current, snapshot);
+        // Not disposed: a reader may still be taking its token; one without timers needs no disposal.
+        Interlocked.Exchange(ref _changed, new CancellationTokenSource()).Cancel();
         Func<RegistrySnapshot, CancellationToken, Task>[] observers;
         lock (_observers)
         {

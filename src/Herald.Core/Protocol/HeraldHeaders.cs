@@ -31,6 +31,9 @@ public static class HeraldPaths
     /// <summary>The prefix under which <c>@vtex/api</c>'s Events client publishes.</summary>
     public const string CourierPrefix = "/courier/v0";
 
+    /// <summary>The prefix under which VTEX's toolbelt reads the live event stream.</summary>
+    public const string ColossusPrefix = "/colossus/v0";
+
     /// <summary>The prefix of the admin API.</summary>
     public const string AdminPrefix = "/_herald/v1";
 
