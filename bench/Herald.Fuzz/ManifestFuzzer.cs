@@ -230,7 +230,7 @@ public static class ManifestFuzzer
 
         foreach (var (id, e) in s.Events)
         {
-            if (!Names.IsHandlerId(id) || e.Keys.Count == 0 || e.Keys.Any(k => !Names.IsKey(k)) || (e.Sender is not null && !Names.IsSender(e.Sender)))
+            if (!Names.IsHandlerId(id) || (e.Keys.Count == 0 && e.Sender is null) || e.Keys.Any(k => !Names.IsKey(k)) || (e.Sender is not null && !Names.IsDeclaredSender(e.Sender)))
             {
                 return $"accepted event '{id}' with keys [{string.Join(", ", e.Keys)}], sender {e.Sender}";
             }

@@ -20,6 +20,12 @@ public static partial class Names
     /// <summary>The rule for sender ids.</summary>
     public const string SenderRule = "'vendor.name' where each part is " + AppNameRule;
 
+    /// <summary>The rule for a sender an event declaration listens to.</summary>
+    public const string DeclaredSenderRule = SenderRule + ", or the one-word name of a VTEX IO service such as 'apps'";
+
+    /// <summary>The rule for a builder's name.</summary>
+    public const string BuilderNameRule = "a letter, then letters, digits, '-' or '_', at most 63 characters, such as dotnet or paymentProvider";
+
     /// <summary>The rule for handler and route ids.</summary>
     public const string HandlerIdRule = "a letter, then letters, digits, '_' or '-', at most 128 characters";
 
@@ -37,6 +43,9 @@ public static partial class Names
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,127}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex HandlerIdPattern();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex BuilderPattern();
 
     /// <summary>Whether <paramref name="value"/> is a valid account name.</summary>
     public static bool IsAccount([NotNullWhen(true)] string? value) => value is not null && TenantPattern().IsMatch(value);
@@ -64,6 +73,13 @@ public static partial class Names
         var dot = value.IndexOf('.', StringComparison.Ordinal);
         return dot > 0 && IsAppName(value[..dot]) && IsAppName(value[(dot + 1)..]);
     }
+
+    /// <summary>Whether <paramref name="value"/> may be the sender an event declaration listens to or the admin publishes as: a
+    /// <c>vendor.name</c>, or one of VTEX IO's own services, named by one app-name word (<c>apps</c>).</summary>
+    public static bool IsDeclaredSender([NotNullWhen(true)] string? value) => IsSender(value) || IsAppName(value);
+
+    /// <summary>Whether <paramref name="value"/> is a builder's name in <c>manifest.json</c> (<c>dotnet</c>, <c>paymentProvider</c>).</summary>
+    public static bool IsBuilderName([NotNullWhen(true)] string? value) => value is not null && BuilderPattern().IsMatch(value);
 
     /// <summary>Whether <paramref name="workspace"/> is the production workspace.</summary>
     public static bool IsProduction(string workspace) => string.Equals(workspace, ProductionWorkspace, StringComparison.Ordinal);

@@ -34,6 +34,25 @@ public sealed class DeliveryTests : IAsyncLifetime
     private ReceivedRequest[] Deliveries() => _app.Requests.Where(r => r.Path.EndsWith("/_events", StringComparison.Ordinal)).ToArray();
 
     [Fact]
+    public async Task AHandlerWithASenderAndNoKeys_TakesEveryEventOfThatSender_AndNoOtherSenders()
+    {
+        await LinkListenerAsync("""{"everything":{"sender":"vtex.events-example"}}""");
+        var token = await LinkSenderAsync();
+        var other = (await _broker.LinkAsync("acme", "dev", "vtex", "other-sender", "{}", _app.Endpoint)).Token;
+
+        var routed = new List<int>();
+        foreach (var (from, key) in new[] { (token, "send-event"), (other, "send-event"), (token, "order-created") })
+        {
+            using var response = await _broker.PublishAsync(from, "acme", "dev", key, "{}");
+            routed.Add((await response.Content.ReadFromJsonAsync<PublishResponse>())!.Deliveries);
+        }
+
+        Assert.Equal([1, 0, 1], routed);
+        await Eventually.TrueAsync(() => Deliveries().Length == 2, "both deliveries");
+        Assert.Equal(["order-created", "send-event"], Deliveries().Select(d => d.Headers[HeraldHeaders.EventKey]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Delivery_CarriesTheProtocolHeadersTheBodyVerbatimAndAValidSignature()
     {
         var listener = await LinkListenerAsync("""{"liveUsersUpdate":{"sender":"vtex.events-example","keys":["send-event"]}}""");

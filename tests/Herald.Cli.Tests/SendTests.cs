@@ -67,7 +67,7 @@ public sealed class SendTests : IDisposable
     }
 
     [Theory]
-    [InlineData("'nodot' is not a valid sender", "send", "k", "--sender", "nodot")]
+    [InlineData("'No.dot' is not a valid sender", "send", "k", "--sender", "No.dot")]
     [InlineData("Say which dead letters to redrive", "deadletters", "redrive")]
     [InlineData("--since 'yesterday-ish' is not a time", "deadletters", "redrive", "--since", "yesterday-ish")]
     public async Task BadArguments_FailBeforeAnyRequest(string message, params string[] args)

@@ -213,7 +213,7 @@ public sealed class ServiceManifestTests
               "memory": 2048,
               "color": "red",
               "events": {
-                "a": { "sender": "vtex", "keys": ["ok", "not ok"] },
+                "a": { "sender": "vtex.", "keys": ["ok", "not ok"] },
                 "b": { }
               }
             }
@@ -234,16 +234,17 @@ public sealed class ServiceManifestTests
     }
 
     [Theory]
-    [InlineData("vtex")]
     [InlineData("vtex.")]
     [InlineData("VTEX.events-example")]
     [InlineData("vtex.events-example@0.x")]
+    [InlineData("Apps")]
+    [InlineData("a.b.c")]
     public void Parse_BadSender_NamesTheSenderPath(string sender)
     {
         var error = SingleError($$"""{ "events": { "x": { "sender": "{{sender}}", "keys": ["send-event"] } } }""");
 
         Assert.Equal("$.events.x.sender", error.Path);
-        Assert.Equal("must be " + Names.SenderRule, error.Rule);
+        Assert.Equal("must be " + Names.DeclaredSenderRule, error.Rule);
         Assert.Equal($"\"{sender}\"", error.Value);
     }
 
@@ -305,9 +306,9 @@ public sealed class ServiceManifestTests
     }
 
     [Fact]
-    public void Parse_NeitherKeysNorTopics_IsAnError()
+    public void Parse_NeitherKeysNorTopicsNorSender_IsAnError()
     {
-        var error = SingleError("""{"events": {"x": {"sender": "vtex.events-example"}}}""");
+        var error = SingleError("""{"events": {"x": {"delivery": {"retries": 1}}}}""");
 
         Assert.Equal("$.events.x", error.Path);
         Assert.StartsWith("must have 'keys' (or 'topics')", error.Rule, StringComparison.Ordinal);

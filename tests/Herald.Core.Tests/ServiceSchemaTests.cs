@@ -135,12 +135,12 @@ public sealed class ServiceSchemaTests
         [
             "send-event", "broadcaster.notification", "vtex.events-example", "liveUsersUpdate", "a", "A", "1", "-a", ".a", "_a",
             "a.b.c", "a b", "Vtex.app", "vtex.App", "x_y-z", new string('k', 128), new string('k', 129),
-            "a" + new string('b', 62) + ".c", "a" + new string('b', 63) + ".c",
+            "a" + new string('b', 62) + ".c", "a" + new string('b', 63) + ".c", "apps", "vtex.", ".vtex",
         ];
         foreach (var sample in samples)
         {
             Assert.True(Names.IsKey(sample) == System.Text.RegularExpressions.Regex.IsMatch(sample, keyPattern), $"key '{sample}'");
-            Assert.True(Names.IsSender(sample) == System.Text.RegularExpressions.Regex.IsMatch(sample, senderPattern), $"sender '{sample}'");
+            Assert.True(Names.IsDeclaredSender(sample) == System.Text.RegularExpressions.Regex.IsMatch(sample, senderPattern), $"sender '{sample}'");
             Assert.True(Names.IsHandlerId(sample) == System.Text.RegularExpressions.Regex.IsMatch(sample, handlerPattern), $"handler '{sample}'");
         }
     }

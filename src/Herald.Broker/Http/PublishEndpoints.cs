@@ -51,9 +51,9 @@ internal static class PublishEndpoints
     private static async Task<IResult> PublishAsAdminAsync(HttpContext http, string account, string workspace, string key, string? sender, PublishService publisher, BrokerOptions options, ILoggerFactory loggers)
     {
         sender ??= CliSender;
-        if (!Names.IsSender(sender))
+        if (!Names.IsDeclaredSender(sender))
         {
-            return Problems.BadRequest($"The sender '{sender}' is not valid: it must be {Names.SenderRule}.");
+            return Problems.BadRequest($"The sender '{sender}' is not valid: it must be {Names.DeclaredSenderRule}.");
         }
 
         return await PublishAsync(http, account, workspace, sender, key, publisher, options, loggers).ConfigureAwait(false);

@@ -77,10 +77,10 @@ internal sealed class Subscription
 
     public DeliveryPolicy Policy => Declaration.Delivery;
 
-    /// <summary>Whether an event with this sender and key is for this subscription.</summary>
+    /// <summary>Whether an event with this sender and key is for this subscription (a declaration with a sender and no keys takes every key).</summary>
     public bool Matches(string sender, string key) =>
         (Declaration.Sender is null || string.Equals(Declaration.Sender, sender, StringComparison.Ordinal))
-        && Declaration.Keys.Contains(key, StringComparer.Ordinal);
+        && (Declaration.Keys.Count == 0 || Declaration.Keys.Contains(key, StringComparer.Ordinal));
 
     /// <summary>Builds a subscription id.</summary>
     public static string MakeId(string account, string workspace, string appSender, string handlerId) =>

@@ -44,9 +44,9 @@ internal static class SendCommand
         }
 
         sender ??= DefaultSender;
-        if (!Names.IsSender(sender))
+        if (!Names.IsDeclaredSender(sender))
         {
-            throw new CliException($"'{sender}' is not a valid sender: use {Names.SenderRule}.");
+            throw new CliException($"'{sender}' is not a valid sender: use {Names.DeclaredSenderRule}.");
         }
 
         var text = data ?? "{}";

@@ -20,9 +20,9 @@ internal static class TailCommand
         {
             var from = parse.GetValue(sender);
             var only = parse.GetValue(keys) ?? [];
-            if (from is not null && !Names.IsSender(from))
+            if (from is not null && !Names.IsDeclaredSender(from))
             {
-                throw new CliException($"'{from}' is not a valid sender: use {Names.SenderRule}.");
+                throw new CliException($"'{from}' is not a valid sender: use {Names.DeclaredSenderRule}.");
             }
 
             if (only.FirstOrDefault(k => !Names.IsKey(k)) is { } badKey)

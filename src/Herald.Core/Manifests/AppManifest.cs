@@ -57,7 +57,7 @@ public sealed partial record AppManifest(
         var version = v.String(element, "$", "version", s => SemVer().IsMatch(s), "a semantic version such as 0.1.0", required: true);
         var title = v.String(element, "$", "title");
         var description = v.String(element, "$", "description");
-        var builders = StringMap(v, element, "builders", Names.IsAppName, "a builder name such as dotnet", s => BuilderVersion().IsMatch(s), "a builder version such as 1.x");
+        var builders = StringMap(v, element, "builders", Names.IsBuilderName, Names.BuilderNameRule, s => BuilderVersion().IsMatch(s), "a builder version such as 1.x");
         var dependencies = StringMap(v, element, "dependencies", Names.IsSender, Names.SenderRule, s => s.Length > 0, "a version range such as 0.x");
         StringMap(v, element, "peerDependencies", Names.IsSender, Names.SenderRule, s => s.Length > 0, "a version range such as 0.x");
 

@@ -38,11 +38,18 @@ public sealed record ServiceManifest(
     public const string FileName = "service.json";
 
     private static readonly string[] Fields =
-        ["$schema", "memory", "ttl", "timeout", "minReplicas", "maxReplicas", "workers", "rateLimitPerReplica", "routes", "events"];
+    [
+        "$schema", "stack", "memory", "ttl", "timeout", "minReplicas", "maxReplicas", "workers", "cpu", "runtimeArgs",
+        "rateLimitPerReplica", "routes", "events",
+    ];
 
-    private static readonly string[] RouteFields = ["path", "public", "access", "policies", "rateLimitPerReplica"];
+    private static readonly string[] RouteFields = ["path", "public", "access", "policies", "rateLimitPerReplica", "smartcache", "extensible", "settingsType"];
 
-    private static readonly string[] EventFields = ["sender", "keys", "topics", "settingsType", "rateLimitPerReplica", "delivery"];
+    private static readonly string[] EventFields = ["sender", "keys", "topics", "subject", "settingsType", "rateLimitPerReplica", "delivery"];
+
+    private static readonly string[] Stacks = ["nodejs", "dotnet"];
+
+    private static readonly string[] RouteSettingsTypes = ["pure", "workspace", "userAndWorkspace"];
 
     private static readonly string[] DeliveryFields =
     [
@@ -84,6 +91,14 @@ public sealed record ServiceManifest(
         }
 
         var workers = v.Int(element, "$", "workers", 1, 4) ?? 1;
+        // What VTEX IO runs the service on: checked, and of no use to Herald, which runs the app as it is.
+        v.String(element, "$", "stack", Stacks.Contains, "one of " + string.Join(", ", Stacks));
+        v.StringArray(element, "$", "runtimeArgs", s => s.Length > 0, "a runtime argument", nonEmpty: false);
+        if (v.Get(element, "$", "cpu", false, out var cpu) && cpu.ValueKind != JsonValueKind.Object)
+        {
+            v.Error("$.cpu", "must be an object", cpu);
+        }
+
         var rateLimit = ReadRateLimit(v, element, "$");
         var routes = ReadRoutes(v, element);
         var events = ReadEvents(v, element, timeout, rateLimit);
@@ -144,6 +159,10 @@ public sealed record ServiceManifest(
             var pattern = v.String(route, path, "path", s => RoutePattern.TryParse(s) is not null, RoutePattern.Rule, required: true);
             var isPublic = v.Bool(route, path, "public") ?? false;
             var access = v.String(route, path, "access", AccessValues.Contains, "one of " + string.Join(", ", AccessValues));
+            // VTEX IO's cache and settings options: checked, and of no use to Herald's router.
+            v.Bool(route, path, "smartcache");
+            v.Bool(route, path, "extensible");
+            v.String(route, path, "settingsType", RouteSettingsTypes.Contains, "one of " + string.Join(", ", RouteSettingsTypes));
             if (v.Get(route, path, "policies", false, out var policies) && policies.ValueKind != JsonValueKind.Array)
             {
                 v.Error(path + ".policies", "must be an array", policies);
@@ -188,14 +207,20 @@ public sealed record ServiceManifest(
                 continue;
             }
 
-            var sender = v.String(declaration, path, "sender", Names.IsSender, Names.SenderRule);
+            var sender = v.String(declaration, path, "sender", Names.IsDeclaredSender, Names.DeclaredSenderRule);
             var keys = v.StringArray(declaration, path, "keys", Names.IsKey, Names.KeyRule, nonEmpty: true);
             var topics = v.StringArray(declaration, path, "topics", Names.IsKey, Names.KeyRule, nonEmpty: true);
+            v.String(declaration, path, "subject", _ => true, "a string");
             var hasKeys = declaration.TryGetProperty("keys", out var keysValue) && keysValue.ValueKind != JsonValueKind.Null;
             var hasTopics = declaration.TryGetProperty("topics", out var topicsValue) && topicsValue.ValueKind != JsonValueKind.Null;
-            if (hasKeys == hasTopics)
+            var hasSender = declaration.TryGetProperty("sender", out var senderValue) && senderValue.ValueKind != JsonValueKind.Null;
+            if (hasKeys && hasTopics)
             {
-                v.Error(path, hasKeys ? "must have either 'keys' or 'topics', not both" : "must have 'keys' (or 'topics'): the event keys this handler listens to", null);
+                v.Error(path, "must have either 'keys' or 'topics', not both", null);
+            }
+            else if (!hasKeys && !hasTopics && !hasSender)
+            {
+                v.Error(path, "must have 'keys' (or 'topics'), or a 'sender' whose every event it takes: the events this handler listens to", null);
             }
 
             var settingsType = v.String(declaration, path, "settingsType", SettingsTypes.Contains, "one of " + string.Join(", ", SettingsTypes));
