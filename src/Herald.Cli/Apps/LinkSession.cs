@@ -348,14 +348,16 @@ internal sealed class LinkSession : IAsyncDisposable
         }
     }
 
-    private void PrintSummary()
+    private void PrintSummary() => PrintSummary(_environment.Out, App!.Manifest.AppId, Link!, Endpoint!);
+
+    /// <summary>Prints what a link made: the app, where it runs, its event handlers and its routes.</summary>
+    public static void PrintSummary(TextWriter output, string appId, LinkResponse link, Uri endpoint)
     {
-        var link = Link!;
-        var output = _environment.Out;
-        output.WriteLine($"Linked {App!.Manifest.AppId} in {link.Account}/{link.Workspace} (app on {Endpoint!.GetLeftPart(UriPartial.Authority)}).");
+        output.WriteLine($"Linked {appId} in {link.Account}/{link.Workspace} (app on {endpoint.GetLeftPart(UriPartial.Authority)}).");
         foreach (var subscription in link.Subscriptions)
         {
-            output.WriteLine($"  event handler {subscription.HandlerId}: {string.Join(", ", subscription.Keys)} from {subscription.Sender ?? "any sender"}");
+            var keys = subscription.Keys.Count == 0 ? "every key" : string.Join(", ", subscription.Keys);
+            output.WriteLine($"  event handler {subscription.HandlerId}: {keys} from {subscription.Sender ?? "any sender"}");
         }
 
         foreach (var route in link.Routes)
