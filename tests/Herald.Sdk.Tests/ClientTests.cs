@@ -147,12 +147,13 @@ public sealed class ClientTests
     [Theory]
     [InlineData("GET", 500, true)]
     [InlineData("PUT", 503, true)]
-    [InlineData("DELETE", 408, true)]
-    [InlineData("HEAD", 429, true)]
+    [InlineData("DELETE", 504, true)]
+    [InlineData("GET", 408, false)]
+    [InlineData("HEAD", 429, false)]
     [InlineData("GET", 404, false)]
     [InlineData("POST", 500, false)]
     [InlineData("PATCH", 502, false)]
-    public void ShouldRetry_IdempotentMethodsOnTransientStatuses(string method, int status, bool expected)
+    public void ShouldRetry_IdempotentMethodsOn5xxOnly_Not408Or429(string method, int status, bool expected)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), "http://127.0.0.1/");
         using var response = new HttpResponseMessage((HttpStatusCode)status);

@@ -1,3 +1,4 @@
+using Herald.Delivery;
 using Herald.Manifests;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,6 +22,24 @@ public sealed class StartupTests
 
         Assert.Contains("'hcheck'", error.Message, StringComparison.Ordinal);
         Assert.Contains("dotnet/service.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidClientOptions_FailAtStartup_NamingEveryFieldRuleAndValue()
+    {
+        var error = Assert.Throws<HeraldConfigurationException>(() => Add("{}", s =>
+        {
+            s.Clients.Default = new ClientOptions { Timeout = 0, Retries = -1 };
+            s.Clients.Options["events"] = new ClientOptions { ExponentialBackoffCoefficient = 0.5, Concurrency = 0 };
+            s.Clients.Options["catalog"] = new ClientOptions { Timeout = 500 };
+        }));
+
+        Assert.Contains("(4 problems)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("service.Clients.Default.Retries must be from 0 to 100; found -1.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("service.Clients.Default.Timeout must be from 1 to 3600000 ms; found 0.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("service.Clients.Options[\"events\"].ExponentialBackoffCoefficient must be from 1 to 10; found 0.5.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("service.Clients.Options[\"events\"].Concurrency must be from 1 to 10000 requests at once; found 0.", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("catalog", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

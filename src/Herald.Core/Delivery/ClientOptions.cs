@@ -54,6 +54,29 @@ public sealed record ClientOptions
     public static ClientOptions Resolve(ClientOptions? named, ClientOptions? defaults) =>
         (named ?? new ClientOptions()).Merge((defaults ?? new ClientOptions()).Merge(LibraryDefaults));
 
+    /// <summary>
+    /// What is wrong with these options, one line per field, each naming the field as <paramref name="where"/> plus its
+    /// name (e.g. <c>service.Clients.Default.Timeout</c>), the rule and the value; empty when nothing is.
+    /// </summary>
+    public IEnumerable<string> Problems(string where)
+    {
+        static string Value(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string? Range(string field, double? value, double min, double max, string unit) =>
+            value is { } v && (!double.IsFinite(v) || v < min || v > max)
+                ? $"{where}.{field} must be from {Value(min)} to {Value(max)}{unit}; found {Value(v)}."
+                : null;
+
+        return new[]
+        {
+            Range(nameof(Retries), Retries, 0, 100, ""),
+            Range(nameof(Timeout), Timeout, 1, 3_600_000, " ms"),
+            Range(nameof(ExponentialTimeoutCoefficient), ExponentialTimeoutCoefficient, 1, 10, ""),
+            Range(nameof(InitialBackoffDelay), InitialBackoffDelay, 0, 3_600_000, " ms"),
+            Range(nameof(ExponentialBackoffCoefficient), ExponentialBackoffCoefficient, 1, 10, ""),
+            Range(nameof(Concurrency), Concurrency, 1, 10_000, " requests at once"),
+        }.OfType<string>();
+    }
+
     /// <summary>The same schedule as the broker's, for these options (after <see cref="Resolve"/>).</summary>
     public DeliveryPolicy ToSchedule() => new()
     {

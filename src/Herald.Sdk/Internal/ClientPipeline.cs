@@ -61,7 +61,11 @@ internal static class ClientPipeline
         },
     };
 
-    /// <summary>Whether an attempt's outcome is worth another try: only for idempotent requests, on timeouts, network errors, 408, 429 and 5xx.</summary>
+    /// <summary>
+    /// Whether an attempt's outcome is worth another try, as <c>@vtex/api</c> decides: only for idempotent requests, on
+    /// timeouts, network errors and 5xx. Not 408 or 429: the server said it would not take the request now, and
+    /// trying again at once only adds load; the caller decides.
+    /// </summary>
     public static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, HttpRequestMessage? request)
     {
         if (request is null || !IsIdempotent(request))
@@ -74,8 +78,7 @@ internal static class ClientPipeline
             return outcome.Exception is HttpRequestException or TimeoutRejectedException;
         }
 
-        var status = (int)(outcome.Result?.StatusCode ?? 0);
-        return status is (int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests or >= 500;
+        return (int)(outcome.Result?.StatusCode ?? 0) >= 500;
     }
 
     public static bool IsIdempotent(HttpRequestMessage request) =>

@@ -64,6 +64,18 @@ internal sealed class ServiceDefinition : IDisposable
             errors.Add($"{serviceFile} declares the route '{id}' but service.Routes has no handler for it: add service.Routes[\"{id}\"] = ... to the service declaration, or remove '{id}' from {serviceFile}.");
         }
 
+        if (declared.Clients.Default is { } defaults)
+        {
+            errors.AddRange(defaults.Problems("service.Clients.Default"));
+        }
+
+        foreach (var (name, options) in declared.Clients.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            errors.AddRange(options is null
+                ? [$"service.Clients.Options[\"{name}\"] is null: give it options, or remove it."]
+                : options.Problems($"service.Clients.Options[\"{name}\"]"));
+        }
+
         errors.AddRange(declared.Events.Where(e => e.Value is null).Select(e => $"service.Events[\"{e.Key}\"] is null: give it a handler."));
         errors.AddRange(declared.Routes.Where(r => r.Value is null).Select(r => $"service.Routes[\"{r.Key}\"] is null: give it a handler."));
 
