@@ -110,11 +110,7 @@ public sealed class VtexManifestTests
     [InlineData("\"public\": true", "\"public\": \"yes\"", "$.routes.processNotification.public")]
     public void AMutatedDotnetServiceJson_IsRefused_AtThePathOfTheMutation(string original, string mutated, string path)
     {
-        Assert.Contains(original, DotnetService, StringComparison.Ordinal);
-
-        var error = Assert.Single(Assert.Throws<ManifestException>(() => ServiceManifest.Parse(DotnetService.Replace(original, mutated, StringComparison.Ordinal))).Errors);
-
-        Assert.Equal(path, error.Path);
+        AssertRefusedAt(path, DotnetService, original, mutated, json => ServiceManifest.Parse(json));
     }
 
     [Theory]
@@ -125,11 +121,7 @@ public sealed class VtexManifestTests
     [InlineData("\"sender\": \"apps\", \"keys\": [\"settings\"], ", "", "$.events.onSettingsChanged")]
     public void AMutatedNodeServiceJson_IsRefused_AtThePathOfTheMutation(string original, string mutated, string path)
     {
-        Assert.Contains(original, NodeService, StringComparison.Ordinal);
-
-        var error = Assert.Single(Assert.Throws<ManifestException>(() => ServiceManifest.Parse(NodeService.Replace(original, mutated, StringComparison.Ordinal))).Errors);
-
-        Assert.Equal(path, error.Path);
+        AssertRefusedAt(path, NodeService, original, mutated, json => ServiceManifest.Parse(json));
     }
 
     [Theory]
@@ -139,9 +131,15 @@ public sealed class VtexManifestTests
     [InlineData("{ \"name\": \"ADMIN_DS\" }", "{ \"name\": \"\" }", "$.policies[1].name")]
     public void AMutatedManifest_IsRefused_AtThePathOfTheMutation(string original, string mutated, string path)
     {
-        Assert.Contains(original, Manifest, StringComparison.Ordinal);
+        AssertRefusedAt(path, Manifest, original, mutated, json => AppManifest.Parse(json));
+    }
 
-        var error = Assert.Single(Assert.Throws<ManifestException>(() => AppManifest.Parse(Manifest.Replace(original, mutated, StringComparison.Ordinal))).Errors);
+    /// <summary>The document with <paramref name="original"/> replaced by <paramref name="mutated"/> gets one error, at <paramref name="path"/>.</summary>
+    private static void AssertRefusedAt(string path, string document, string original, string mutated, Action<string> parse)
+    {
+        Assert.Contains(original, document, StringComparison.Ordinal);
+
+        var error = Assert.Single(Assert.Throws<ManifestException>(() => parse(document.Replace(original, mutated, StringComparison.Ordinal))).Errors);
 
         Assert.Equal(path, error.Path);
     }
