@@ -260,12 +260,15 @@
 
   const wakers = new Map();
 
-  /** Runs refresh now and every period until signal aborts; wake(refresh) runs it again at once. */
+  /**
+   * Runs refresh now and every period until signal aborts; wake(refresh) runs it again at once. A hidden tab reads
+   * nothing from the store (each read counts deliveries) until it is shown again.
+   */
   function runLoop(signal, period, refresh) {
     (async () => {
       while (!signal.aborted) {
         try {
-          await refresh(signal);
+          if (!document.hidden) await refresh(signal);
         } catch (error) {
           if (signal.aborted || error.name === 'AbortError') return;
           if (error instanceof AuthError) { lostAuth(error); return; }
@@ -285,6 +288,10 @@
   function wake(refresh) {
     wakers.get(refresh)?.abort();
   }
+
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) for (const waker of wakers.values()) waker.abort();
+  });
 
   // ---- Apps and subscriptions -----------------------------------------------------------------------------------
 
