@@ -59,8 +59,9 @@ public sealed class Chromium : IAsyncDisposable
             page.PageError += (_, e) => chromium.Problems.Enqueue("script error: " + e.Message);
             page.RequestFailed += (_, e) =>
             {
-                // The activity stream is cut whenever the page moves on (sign out, another workspace, closing).
-                if (!e.Request.Url.EndsWith("/activity", StringComparison.Ordinal))
+                // The page cuts its own requests when it moves on (the activity stream on sign-out or another
+                // workspace, a poll in flight on a reload); anything else, a CSP refusal included, is a problem.
+                if (e.Request.FailureText != "net::ERR_ABORTED")
                 {
                     chromium.Problems.Enqueue($"request failed: {e.Request.Method} {e.Request.Url} {e.Request.FailureText}");
                 }

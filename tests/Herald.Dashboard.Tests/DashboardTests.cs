@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using Herald.Broker.Admin;
 using Herald.Broker.Tests;
 using Microsoft.AspNetCore.Http;
@@ -174,6 +175,39 @@ public sealed class DashboardTests : IAsyncLifetime
             await TextContainsAsync(page, "#notice", "Replaying 1 event to vtex.live-users/onUpdate");
             await page.WaitForFunctionAsync("s => document.querySelectorAll(s).length === 2", $"li.event[data-event-id='{delivered}'] .outcome[data-kind='delivered']");
 
+            Assert.Empty(chromium.Problems);
+        });
+    }
+
+    [Fact]
+    public async Task Workspace_PickedFromTheBrokersList_ShowsItsAppsAndLiveFlow_AndTheAddressOpensIt()
+    {
+        await LinkAppsAsync();
+        await _broker.LinkAsync("zeta", "prod", "vtex", "live-users", """{"events": {"onOrder": {"keys": ["order-created"]}}}""", _app.Endpoint);
+        await using var chromium = await Chromium.LaunchAsync();
+        await chromium.RunAsync(async page =>
+        {
+            await SignInAsync(page, _broker.AdminToken);
+            await SignedInAsync(page);
+            var options = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#workspace option')].map(o => o.value)");
+            Assert.Equal(["acme/dev", "zeta/prod"], options);
+
+            await page.SelectAsync("#workspace", "zeta/prod");
+            await VisibleAsync(page, "tr.subscription[data-subscription-id='zeta/prod/vtex.live-users/onOrder']");
+            await GoneAsync(page, $"tr.subscription[data-subscription-id='{Subscription}']");
+            await page.WaitForSelectorAsync("body[data-stream='live']");
+            using var publish = _broker.Admin(HttpMethod.Post, "/_herald/v1/zeta/prod/events/order-created");
+            publish.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            using var published = await _broker.Client.SendAsync(publish);
+            var id = (await published.Content.ReadFromJsonAsync<PublishResponse>())!.Id;
+            await VisibleAsync(page, $"li.event[data-event-id='{id}'] .outcome[data-kind='delivered']");
+
+            Assert.EndsWith("#zeta/prod", page.Url, StringComparison.Ordinal);
+            // The address names the workspace: opened with another, the signed-in tab shows that one.
+            await page.GoToAsync(new Uri(_broker.BaseAddress, "/_herald/ui#acme/dev").ToString());
+            await page.ReloadAsync();
+            await SignedInAsync(page);
+            Assert.Equal("acme/dev", await page.EvaluateExpressionAsync<string>("document.getElementById('workspace').value"));
             Assert.Empty(chromium.Problems);
         });
     }

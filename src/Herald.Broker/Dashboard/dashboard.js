@@ -654,12 +654,16 @@
       if (line.startsWith('event:')) event = line.slice(6).trim();
       else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
     }
-    if (event !== 'message' || data.length === 0) return;
+    // Keep-alive pings, and anything that is not an activity line, are skipped.
+    if (event === 'ping' || data.length === 0) return;
+    let item;
     try {
-      queue.push(JSON.parse(data.join('\n')));
+      item = JSON.parse(data.join('\n'));
     } catch {
       return;
     }
+    if (!item || typeof item.kind !== 'string' || typeof item.eventId !== 'string') return;
+    queue.push(item);
     if (!flushTimer) flushTimer = setTimeout(flush, 100);
   }
 
