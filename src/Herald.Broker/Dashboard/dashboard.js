@@ -259,6 +259,7 @@
   // ---- Polling loops --------------------------------------------------------------------------------------------
 
   const wakers = new Map();
+  let loopFailed = false;
 
   /**
    * Runs refresh now and every period until signal aborts; wake(refresh) runs it again at once. A hidden tab reads
@@ -268,10 +269,15 @@
     (async () => {
       while (!signal.aborted) {
         try {
-          if (!document.hidden) await refresh(signal);
+          if (!document.hidden) {
+            await refresh(signal);
+            // A read that failed before (the broker or its store was away) says nothing any more once one succeeds.
+            if (loopFailed && !signal.aborted) { loopFailed = false; notice(''); }
+          }
         } catch (error) {
           if (signal.aborted || error.name === 'AbortError') return;
           if (error instanceof AuthError) { lostAuth(error); return; }
+          loopFailed = true;
           notice(error.message, true);
         }
         const wait = new AbortController();
@@ -500,7 +506,9 @@
 
   async function act(run) {
     try {
-      notice(await run());
+      const done = await run();
+      loopFailed = false;
+      notice(done);
     } catch (error) {
       if (error instanceof AuthError) { lostAuth(error); return; }
       notice(error.message, true);
