@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Herald and runs every test project; prints one closing line "N passed, N failed".
-# Installs what the tests need when it is missing (nats-server, through apt-get; the .NET SDK is expected on the machine).
+# Installs what the tests need when it is missing (nats-server and chromium, through apt-get; the .NET SDK is expected
+# on the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,21 @@ if ! command -v nats-server >/dev/null 2>&1; then
   if ! "${apt_get[@]}" install -y nats-server >/dev/null 2>&1; then
     "${apt_get[@]}" update >/dev/null
     "${apt_get[@]}" install -y nats-server >/dev/null
+  fi
+fi
+
+# The dashboard's tests drive Debian's headless Chromium (/usr/bin/chromium) with PuppeteerSharp, which never
+# downloads a browser of its own.
+if [ ! -x /usr/bin/chromium ] && [ -z "${HERALD_CHROMIUM:-}" ]; then
+  echo "Installing chromium (apt-get install -y chromium) for the dashboard's tests."
+  as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  fi
+  apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
+  if ! "${apt_get[@]}" install -y chromium >/dev/null 2>&1; then
+    "${apt_get[@]}" update >/dev/null
+    "${apt_get[@]}" install -y chromium >/dev/null
   fi
 fi
 

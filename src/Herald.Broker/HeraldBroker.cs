@@ -42,6 +42,9 @@ public static class HeraldBroker
     /// <summary>The Prometheus scrape endpoint (text exposition format), which needs the admin token.</summary>
     public const string MetricsPath = "/metrics";
 
+    /// <summary>The dashboard's page. The page itself holds no data; everything it shows needs the admin token.</summary>
+    public const string DashboardPath = "/_herald/ui";
+
     /// <summary>A builder with the broker's services and options; add a store, then call <see cref="Build"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static WebApplicationBuilder CreateBuilder(BrokerOptions options, string[]? args = null)
@@ -153,6 +156,7 @@ public static class HeraldBroker
         PublishEndpoints.Map(app);
         StreamEndpoints.Map(app);
         AdminEndpoints.Map(app);
+        DashboardEndpoints.Map(app);
         RouterEndpoint.Map(app);
     }
 }

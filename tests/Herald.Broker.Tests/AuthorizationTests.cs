@@ -89,16 +89,17 @@ public sealed class AuthorizationTests : IAsyncLifetime
     }
 
     [Fact]
-    public void OnlyHealthAndTheRouter_AreOpenWithoutAToken()
+    public void OnlyHealthTheDashboardsFilesAndTheRouter_AreOpenWithoutAToken()
     {
-        // The router is open because an app's public routes are; it authorizes the others itself.
+        // The router is open because an app's public routes are; it authorizes the others itself. The dashboard's
+        // files hold no data: everything the page shows comes from calls that need the admin token.
         var open = _broker.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is not null)
             .Select(e => e.RoutePattern.RawText)
             .Order(StringComparer.Ordinal)
             .ToList();
 
-        Assert.Equal(["/healthz", "/readyz", "/{account}/{workspace}/{**path}"], open);
+        Assert.Equal(["/_herald/ui", "/_herald/ui/{file}", "/healthz", "/readyz", "/{account}/{workspace}/{**path}"], open);
     }
 
     private async Task<(HttpStatusCode Status, string Detail)> SendAsync(HttpMethod method, string path, string? token, string? body = null)

@@ -40,6 +40,7 @@ public sealed partial class BrokerCommandTests : IClassFixture<BrokerFixture>
     {
         await Eventually.TrueAsync(() => Task.FromResult(_broker.UpOutput!.ToString().Contains("Herald broker listening on " + _broker.Url, StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "up's banner");
         Assert.Contains("Data in " + _broker.DataDirectory, _broker.UpOutput!.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Dashboard: {_broker.Url}/_herald/ui", _broker.UpOutput!.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(_broker.AdminToken, _broker.UpOutput.ToString(), StringComparison.Ordinal);
         var whoami = await Cli.RunAsync("whoami");
         Assert.Contains($"broker:    {_broker.Url} (from ", whoami.Out, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Herald.Broker;
 using Herald.Cli.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -74,6 +75,7 @@ internal static class UpCommand
 
         environment.Out.WriteLine($"Herald broker listening on {url}");
         environment.Out.WriteLine($"Data in {dataDirectory} (admin token: {broker.AdminTokenPath})");
+        environment.Out.WriteLine($"Dashboard: {url}{HeraldBroker.DashboardPath} (sign in with the admin token)");
         if (store.NatsUrls is not null)
         {
             environment.Out.WriteLine($"Events on {store.Describe(dataDirectory)}; the data folder keeps the broker's keys.");
