@@ -12,35 +12,32 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Installs a Debian package quietly with apt-get (as root, or through sudo), updating the package lists only when the
+# first try fails.
+install_package() {
+  echo "Installing $1 (apt-get install -y $1) for $2."
+  local as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  fi
+  local apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
+  if ! "${apt_get[@]}" install -y "$1" >/dev/null 2>&1; then
+    "${apt_get[@]}" update >/dev/null
+    "${apt_get[@]}" install -y "$1" >/dev/null
+  fi
+}
+
 # The NATS store's tests start real nats-server processes. Debian's package puts it in /usr/sbin, which is not on
 # every user's PATH.
 export PATH="$PATH:/usr/sbin"
 if ! command -v nats-server >/dev/null 2>&1; then
-  echo "Installing nats-server (apt-get install -y nats-server) for the NATS store's tests."
-  as_root=()
-  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  fi
-  apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
-  if ! "${apt_get[@]}" install -y nats-server >/dev/null 2>&1; then
-    "${apt_get[@]}" update >/dev/null
-    "${apt_get[@]}" install -y nats-server >/dev/null
-  fi
+  install_package nats-server "the NATS store's tests"
 fi
 
 # The dashboard's tests drive Debian's headless Chromium (/usr/bin/chromium) with PuppeteerSharp, which never
 # downloads a browser of its own.
 if [ ! -x /usr/bin/chromium ] && [ -z "${HERALD_CHROMIUM:-}" ]; then
-  echo "Installing chromium (apt-get install -y chromium) for the dashboard's tests."
-  as_root=()
-  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
-    as_root=(sudo)
-  fi
-  apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
-  if ! "${apt_get[@]}" install -y chromium >/dev/null 2>&1; then
-    "${apt_get[@]}" update >/dev/null
-    "${apt_get[@]}" install -y chromium >/dev/null
-  fi
+  install_package chromium "the dashboard's tests"
 fi
 
 # trx files go under tests/ (ignored by git), one per test project.
