@@ -10,7 +10,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 feed="${HERALD_FEED:-$HOME/.herald/feed}"
 mkdir -p "$feed"
 feed="$(cd "$feed" && pwd)"
-for project in src/Herald.Core src/Herald.Sdk src/Herald.Cli templates/Herald.Templates.csproj; do
+for project in src/Herald.Core src/Herald.Sdk src/Herald.Cli src/Herald.Templates/Herald.Templates.csproj; do
   dotnet pack "$project" -c Release -o "$feed" -nologo -clp:ErrorsOnly "$@" >/dev/null
 done
 

@@ -18,7 +18,7 @@ public sealed partial class PackagedAppTests
     public void TheTemplate_ReferencesTheSdkVersionThatIsPacked()
     {
         var version = VersionPattern().Match(File.ReadAllText(Path.Combine(Repo.Root, "Directory.Build.props"))).Groups[1].Value;
-        var project = File.ReadAllText(Path.Combine(Repo.Root, "templates", "herald-app", "dotnet", "herald-app.csproj"));
+        var project = File.ReadAllText(Path.Combine(Repo.Root, "src", "Herald.Templates", "herald-app", "dotnet", "herald-app.csproj"));
 
         Assert.Contains($"<PackageReference Include=\"Herald.Sdk\" Version=\"{version}\" />", project, StringComparison.Ordinal);
     }
