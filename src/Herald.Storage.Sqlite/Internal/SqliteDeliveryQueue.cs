@@ -49,6 +49,9 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
     private long? _retryDueDuringRead;
     private bool _reading;
 
+    // An append committed while a read was under way, and not kept in memory: the read may not have seen it.
+    private bool _offerMissedDuringRead;
+
     // A read of the file races with settlements: a row it saw pending may be settled before its result is merged.
     private readonly HashSet<long> _settledDuringRead = [];
     private int _forgetEpoch;
@@ -83,8 +86,16 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
     {
         lock (_gate)
         {
-            if (_closed || _dirty || id <= _readHighWater || _readyIds.Contains(id) || _leased.ContainsKey(id))
+            if (_closed || id <= _readHighWater || _readyIds.Contains(id) || _leased.ContainsKey(id))
             {
+                return;
+            }
+
+            if (_dirty)
+            {
+                // The file holds more than memory: the next read finds this row, but a read already under way may
+                // have started before the row was committed, so it must not mark the queue clean.
+                _offerMissedDuringRead |= _reading;
                 return;
             }
 
@@ -164,6 +175,7 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
                 if (read)
                 {
                     _reading = true;
+                    _offerMissedDuringRead = false;
                     _retryDueDuringRead = null;
                     _settledDuringRead.Clear();
                     wakeAt = -1;
@@ -225,10 +237,12 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
             _settledDuringRead.Clear();
 
             var more = due.Count >= limit;
-            if (version == _dirtyVersion && !more)
+            if (version == _dirtyVersion && !more && !_offerMissedDuringRead)
             {
                 _dirty = false;
             }
+
+            _offerMissedDuringRead = false;
 
             _nextDueMs = Min(nextDue, _retryDueDuringRead);
             _retryDueDuringRead = null;
