@@ -99,6 +99,10 @@ internal static class LoadDriver
         }
 
         await output.WriteLineAsync($"Publishing {options.Events} events to {target.Description}, {options.Subscribers} subscribers, {options.Concurrency} publishes in flight{rateText}.");
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var (jitMethodsBefore, jitTimeBefore, gcsBefore) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(), GC.CollectionCount(0));
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        using var allocations = AllocationSampler.StartIfAsked();
         var run = await PublishAsync(http, target, options.Events, firstNumber: 0, options.Concurrency, options.Rate, cancellationToken);
         var publishSeconds = run.Clock.Elapsed.TotalSeconds;
         var failures = run.Failures;
@@ -106,6 +110,9 @@ internal static class LoadDriver
         await recorder.WaitForAsync(expected, cancellationToken);
 
         var totalSeconds = run.Clock.Elapsed.TotalSeconds;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var (jitMethods, jitTime, gcs) = (System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore, System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore, GC.CollectionCount(0) - gcsBefore);
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
         var endToEnd = recorder.SortedLatencies();
         var publishLatencies = run.PublishMs;
         Array.Sort(publishLatencies);
@@ -119,6 +126,15 @@ internal static class LoadDriver
             Array.Sort(lagMs);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"rate: asked {asked:0.#} events/s, published {(options.Events - failures) / publishSeconds:0} events/s; schedule lag ms: p50 {LoadRun.Percentile(lagMs, 0.50):0.0}  p99 {LoadRun.Percentile(lagMs, 0.99):0.0}  max {lagMs[^1]:0.0}"));
+        }
+
+        // This process's CPU over the measured events: the publishers, the subscribers and, for an in-process target
+        // (Herald's own broker, the relay), the target itself; RabbitMQ or a broker given by --broker run elsewhere.
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"cpu: {cpu.TotalSeconds:0.00} s in this process = {cpu.TotalMicroseconds / Math.Max(1, options.Events - failures):0} us/event; meanwhile {jitMethods} methods compiled in {jitTime.TotalMilliseconds:0} ms, {gcs} gen0 collections, {allocated / Math.Max(1, options.Events - failures) / 1024.0:0.0} KiB allocated per event"));
+        if (allocations is not null)
+        {
+            await allocations.StopAndReportAsync(output);
         }
 
         return failures == 0 ? 0 : 1;

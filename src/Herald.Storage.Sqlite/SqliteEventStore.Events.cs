@@ -51,12 +51,11 @@ public sealed partial class SqliteEventStore
         if (subscriptionIds.Count > 0)
         {
             var delivery = Writer.Statement(t, "INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES ($seq, $sub, 0, 0, $due) RETURNING id");
-            delivery.Parameters.AddWithValue("$seq", seq);
-            delivery.Parameters.AddWithValue("$due", now);
-            var subscription = delivery.Parameters.Add("$sub", SqliteType.Text);
+            GroupCommitWriter.Set(delivery, "$seq", seq);
+            GroupCommitWriter.Set(delivery, "$due", now);
             for (var i = 0; i < subscriptionIds.Count; i++)
             {
-                subscription.Value = subscriptionIds[i];
+                GroupCommitWriter.Set(delivery, "$sub", subscriptionIds[i]);
                 deliveryIds[i] = (long)delivery.ExecuteScalar()!;
             }
         }
@@ -217,16 +216,16 @@ public sealed partial class SqliteEventStore
                     SettlementKind.Retry => Writer.Statement(t, "UPDATE deliveries SET attempts = $n, due_at = $due WHERE id = $id AND state = 0"),
                     _ => Writer.Statement(t, "UPDATE deliveries SET state = 3, attempts = $n, dead_reason = $reason, dead_at = $now WHERE id = $id AND state = 0"),
                 };
-                update.Parameters.AddWithValue("$id", deliveryId);
-                update.Parameters.AddWithValue("$n", attempt);
+                GroupCommitWriter.Set(update, "$id", deliveryId);
+                GroupCommitWriter.Set(update, "$n", attempt);
                 if (settlement.Kind == SettlementKind.Retry)
                 {
-                    update.Parameters.AddWithValue("$due", DueMs(settlement.RetryIn));
+                    GroupCommitWriter.Set(update, "$due", DueMs(settlement.RetryIn));
                 }
                 else if (settlement.Kind == SettlementKind.Dead)
                 {
-                    update.Parameters.AddWithValue("$reason", settlement.DeadReason ?? "unknown");
-                    update.Parameters.AddWithValue("$now", now);
+                    GroupCommitWriter.Set(update, "$reason", settlement.DeadReason ?? "unknown");
+                    GroupCommitWriter.Set(update, "$now", now);
                 }
 
                 applied[i] = update.ExecuteNonQuery() == 1;
@@ -266,7 +265,7 @@ public sealed partial class SqliteEventStore
     {
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            GroupCommitWriter.Set(command, name, value);
         }
     }
 

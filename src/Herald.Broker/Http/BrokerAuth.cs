@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Herald.Broker.Registry;
@@ -124,6 +125,11 @@ internal static class BrokerAuth
     {
         private const string Unknown = "unknown";
 
+        // A caller's principal is made once: each link's app is a new object, so a relinked app gets a new one and the
+        // old ones go with the registry snapshots that held them.
+        private static readonly ClaimsPrincipal AdminPrincipal = new(new CallerIdentity(Http.Caller.Admin));
+        private static readonly ConditionalWeakTable<LinkedApp, ClaimsPrincipal> AppPrincipals = [];
+
         protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         {
             var header = Request.Headers.Authorization.ToString();
@@ -133,12 +139,12 @@ internal static class BrokerAuth
             }
 
             var token = header[7..].Trim();
-            Caller? caller = credentials.IsAdmin(token) ? Http.Caller.Admin
-                : registry.Current.FindByTokenHash(Credentials.Hash(token)) is { } app ? new Caller(false, app)
+            var principal = credentials.IsAdmin(token) ? AdminPrincipal
+                : registry.Current.FindByTokenHash(Credentials.Hash(token)) is { } app ? AppPrincipals.GetValue(app, static a => new ClaimsPrincipal(new CallerIdentity(new Caller(false, a))))
                 : null;
-            return Task.FromResult(caller is null
+            return Task.FromResult(principal is null
                 ? AuthenticateResult.Fail(Unknown)
-                : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new CallerIdentity(caller)), SchemeName)));
+                : AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
         }
 
         protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -34,10 +35,9 @@ public static class DeliveryContextSignature
     /// <summary>Signs <paramref name="context"/> with a secret's key (<see cref="WebhookSignature.DecodeSecret"/>); returns the header's value.</summary>
     public static string Sign(ReadOnlySpan<byte> key, DeliveryContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(context)), hash);
-        return "v1," + Convert.ToBase64String(hash);
+        Hash(key, context, hash);
+        return SignatureHeader.Format(hash);
     }
 
     /// <summary>Whether <paramref name="header"/> signs <paramref name="context"/> under any of <paramref name="secrets"/>.</summary>
@@ -49,10 +49,12 @@ public static class DeliveryContextSignature
             return false;
         }
 
-        var given = Encoding.ASCII.GetBytes(header);
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
         foreach (var secret in secrets)
         {
-            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Sign(secret, context)), given))
+            using var key = SignatureHeader.Key(secret);
+            Hash(key.Span, context, hash);
+            if (SignatureHeader.Matches(hash, header))
             {
                 return true;
             }
@@ -61,6 +63,37 @@ public static class DeliveryContextSignature
         return false;
     }
 
-    private static string Canonical(DeliveryContext c) =>
-        string.Join('\n', Version, c.EventId, c.Timestamp, c.RequestId, c.HandlerId, c.Key, c.Sender, c.Subject, c.Account, c.Workspace, c.Attempt);
+    /// <summary>HMAC-SHA256 over <c>herald-context-v1</c> and the context's fields, one per line, in UTF-8.</summary>
+    private static void Hash(ReadOnlySpan<byte> key, DeliveryContext context, Span<byte> hash)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ReadOnlySpan<string> fields = [Version, context.EventId, context.Timestamp, context.RequestId, context.HandlerId, context.Key, context.Sender, context.Subject,
+            context.Account, context.Workspace, context.Attempt];
+        var size = 0;
+        foreach (var field in fields)
+        {
+            size += Encoding.UTF8.GetMaxByteCount(field.Length) + 1;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var length = 0;
+            for (var i = 0; i < fields.Length; i++)
+            {
+                if (i > 0)
+                {
+                    buffer[length++] = (byte)'\n';
+                }
+
+                length += Encoding.UTF8.GetBytes(fields[i], buffer.AsSpan(length));
+            }
+
+            HMACSHA256.HashData(key, buffer.AsSpan(0, length), hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

@@ -26,6 +26,14 @@ public static class WebhookSignature
     /// <summary>Signs a message with a secret's key (<see cref="DecodeSecret"/>); returns the value of the <c>webhook-signature</c> header.</summary>
     public static string Sign(ReadOnlySpan<byte> key, string id, long timestamp, ReadOnlySpan<byte> body)
     {
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Hash(key, id, timestamp, body, hash);
+        return SignatureHeader.Format(hash);
+    }
+
+    /// <summary>HMAC-SHA256 over <c>{id}.{timestamp}.{body}</c>.</summary>
+    private static void Hash(ReadOnlySpan<byte> key, string id, long timestamp, ReadOnlySpan<byte> body, Span<byte> hash)
+    {
         ArgumentNullException.ThrowIfNull(id);
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(id.Length) + 22 + body.Length);
         try
@@ -37,9 +45,7 @@ public static class WebhookSignature
             buffer[length++] = (byte)'.';
             body.CopyTo(buffer.AsSpan(length));
             length += body.Length;
-            Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
             HMACSHA256.HashData(key, buffer.AsSpan(0, length), hash);
-            return "v1," + Convert.ToBase64String(hash);
         }
         finally
         {
@@ -69,12 +75,14 @@ public static class WebhookSignature
             return SignatureCheck.Expired;
         }
 
+        Span<byte> hash = stackalloc byte[HMACSHA256.HashSizeInBytes];
         foreach (var secret in secrets)
         {
-            var expected = Encoding.ASCII.GetBytes(Sign(secret, id, seconds, body));
-            foreach (var candidate in signatureHeader.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            using var key = SignatureHeader.Key(secret);
+            Hash(key.Span, id, seconds, body, hash);
+            foreach (var candidate in signatureHeader.AsSpan().Split(' '))
             {
-                if (CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(candidate)))
+                if (SignatureHeader.Matches(hash, signatureHeader.AsSpan()[candidate]))
                 {
                     return SignatureCheck.Valid;
                 }

@@ -40,8 +40,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// A prepared statement on the writer's connection, kept for reuse, with its parameters cleared. Only for use
-    /// inside a write, which runs on the writer.
+    /// A prepared statement on the writer's connection, kept for reuse with the parameters of its last run (set them
+    /// all with <see cref="Set"/> before running it again). Only for use inside a write, which runs on the writer.
     /// </summary>
     public SqliteCommand Statement(SqliteTransaction transaction, string sql)
     {
@@ -53,8 +53,22 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         command.Transaction = transaction;
-        command.Parameters.Clear();
         return command;
+    }
+
+    /// <summary>Sets a parameter of a kept statement, adding it on the statement's first run.</summary>
+    public static void Set(SqliteCommand command, string name, object? value)
+    {
+        var parameters = command.Parameters;
+        var index = parameters.IndexOf(name);
+        if (index < 0)
+        {
+            parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        else
+        {
+            parameters[index].Value = value ?? DBNull.Value;
+        }
     }
 
     private async Task RunAsync()
