@@ -20,7 +20,7 @@ internal static class AppBuilder
         {
             var lines = (error + output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var errors = lines.Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
-            throw new AppBuildException(projectFile, errors.Count > 0 ? errors : lines.TakeLast(30).ToList());
+            throw new AppBuildException($"dotnet build of {projectFile}", errors.Count > 0 ? errors : lines.TakeLast(30).ToList());
         }
 
         var targetPath = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
@@ -36,8 +36,10 @@ internal static class AppBuilder
 /// <summary>An app's build failed.</summary>
 internal sealed class AppBuildException : CliException
 {
-    public AppBuildException(string projectFile, IReadOnlyList<string> errors)
-        : base($"dotnet build of {projectFile} failed:" + string.Concat(errors.Select(e => Environment.NewLine + "  " + e)))
+    /// <param name="build">What failed, e.g. <c>dotnet build of dotnet/App.csproj</c>.</param>
+    /// <param name="errors">The build's error lines.</param>
+    public AppBuildException(string build, IReadOnlyList<string> errors)
+        : base($"{build} failed:" + string.Concat(errors.Select(e => Environment.NewLine + "  " + e)))
     {
         Errors = errors;
     }
