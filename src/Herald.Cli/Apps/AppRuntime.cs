@@ -18,9 +18,6 @@ internal sealed record AppLinkContext(Uri Endpoint, Uri BrokerUrl, LinkResponse 
 /// </summary>
 internal abstract class AppRuntime
 {
-    /// <summary>The app's folder that holds its service (<c>dotnet</c> or <c>node</c>).</summary>
-    public abstract string ServiceFolder { get; }
-
     /// <summary>What is built, to name it in messages (a project file, a folder).</summary>
     public abstract string BuildSource { get; }
 

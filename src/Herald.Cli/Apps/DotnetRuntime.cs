@@ -9,9 +9,6 @@ internal sealed class DotnetRuntime : AppRuntime
     public string ProjectFile { get; }
 
     /// <inheritdoc/>
-    public override string ServiceFolder => AppFolder.DotnetFolder;
-
-    /// <inheritdoc/>
     public override string BuildSource => ProjectFile;
 
     /// <inheritdoc/>

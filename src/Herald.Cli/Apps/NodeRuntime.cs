@@ -15,10 +15,10 @@ namespace Herald.Cli.Apps;
 internal sealed class NodeRuntime : AppRuntime
 {
     /// <summary>The region the app is told it runs in (<c>VTEX_REGION</c>): VTEX IO's main one.</summary>
-    public const string Region = "aws-us-east-1";
+    private const string Region = "aws-us-east-1";
 
     /// <summary>The variable that tells the starter which loopback port to listen on.</summary>
-    public const string PortVariable = "HERALD_NODE_PORT";
+    private const string PortVariable = "HERALD_NODE_PORT";
 
     private const string StarterFile = "herald-start.js";
     private const string StarterResource = "Herald.Cli.herald-start.js";
@@ -28,22 +28,19 @@ internal sealed class NodeRuntime : AppRuntime
     private NodeRuntime(string root) => _root = root;
 
     /// <inheritdoc/>
-    public override string ServiceFolder => AppFolder.NodeFolder;
-
-    /// <inheritdoc/>
     public override string BuildSource => NodeDirectory;
 
     /// <summary>@vtex/api's own health check, answered once its worker serves.</summary>
     public override string ReadyPath => "/healthcheck";
 
     /// <summary>The app's <c>node/</c>.</summary>
-    public string NodeDirectory => Path.Combine(_root, AppFolder.NodeFolder);
+    private string NodeDirectory => Path.Combine(_root, AppFolder.NodeFolder);
 
     /// <summary>Where <c>herald link</c> keeps the node app's builds: <c>.herald/node/</c>.</summary>
-    public string WorkDirectory => Path.Combine(_root, AppFolder.HeraldFolder, AppFolder.NodeFolder);
+    private string WorkDirectory => Path.Combine(_root, AppFolder.HeraldFolder, AppFolder.NodeFolder);
 
     /// <summary>The folder the app runs in (<c>@vtex/api</c>'s working folder): <c>.herald/node/run/</c>.</summary>
-    public string RunDirectory => Path.Combine(WorkDirectory, "run");
+    private string RunDirectory => Path.Combine(WorkDirectory, "run");
 
     private string BuildDirectory => Path.Combine(WorkDirectory, "build");
 
