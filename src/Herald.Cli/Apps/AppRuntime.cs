@@ -34,3 +34,29 @@ internal abstract class AppRuntime
     /// <summary>A line the app printed as the terminal shows it, or <c>null</c> to leave it out.</summary>
     public virtual string? FormatLine(string line) => line;
 }
+
+/// <summary>An app's build failed.</summary>
+internal sealed class AppBuildException : CliException
+{
+    /// <param name="build">What failed, e.g. <c>dotnet build of dotnet/App.csproj</c>.</param>
+    /// <param name="errors">The build's error lines.</param>
+    public AppBuildException(string build, IReadOnlyList<string> errors)
+        : base($"{build} failed:" + string.Concat(errors.Select(e => Environment.NewLine + "  " + e)))
+    {
+        Errors = errors;
+    }
+
+    /// <summary>The build's error lines.</summary>
+    public IReadOnlyList<string> Errors { get; }
+
+    /// <summary>
+    /// The failure of <paramref name="build"/> from its <paramref name="output"/>: the lines that contain
+    /// <paramref name="errorMarker"/> (each once), or its last 30 lines when none does.
+    /// </summary>
+    public static AppBuildException FromOutput(string build, string output, string errorMarker)
+    {
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var errors = lines.Where(l => l.Contains(errorMarker, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        return new AppBuildException(build, errors.Count > 0 ? errors : lines.TakeLast(30).ToList());
+    }
+}

@@ -98,9 +98,7 @@ internal sealed class NodeRuntime : AppRuntime
         var (exitCode, output, error) = await ChildProcess.RunAsync(node, arguments, _root, new Dictionary<string, string?>(), cancellationToken).ConfigureAwait(false);
         if (exitCode != 0)
         {
-            var lines = (output + error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var errors = lines.Where(l => l.Contains("error TS", StringComparison.Ordinal)).ToList();
-            throw new AppBuildException($"TypeScript (tsc --project {AppFolder.NodeFolder}/tsconfig.json in {_root})", errors.Count > 0 ? errors : lines.TakeLast(30).ToList());
+            throw AppBuildException.FromOutput($"TypeScript (tsc --project {AppFolder.NodeFolder}/tsconfig.json in {_root})", output + error, "error TS");
         }
 
         using (var starter = typeof(NodeRuntime).Assembly.GetManifestResourceStream(StarterResource)!)
