@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Herald and runs every test project; prints one closing line "N passed, N failed".
-# Installs what the tests need when it is missing (nats-server and chromium, through apt-get; the .NET SDK is expected
-# on the machine).
+# Installs what the tests need when it is missing (nats-server, chromium, Node.js and npm, through apt-get; the .NET SDK
+# is expected on the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,15 @@ fi
 # downloads a browser of its own.
 if [ ! -x /usr/bin/chromium ] && [ -z "${HERALD_CHROMIUM:-}" ]; then
   install_package chromium "the dashboard's tests"
+fi
+
+# The node app tests link a VTEX IO node app: herald link installs its npm packages (from the npm registry, then
+# npm's cache), compiles it with its own TypeScript and runs it with Node.js.
+if ! command -v node >/dev/null 2>&1; then
+  install_package nodejs "the node app tests"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  install_package npm "the node app tests"
 fi
 
 # trx files go under tests/ (ignored by git), one per test project.

@@ -82,6 +82,14 @@ internal sealed class CliEnvironment
 
     /// <summary>A path the user typed, made absolute against <see cref="CurrentDirectory"/>.</summary>
     public string FullPath(string path) => Path.GetFullPath(path, CurrentDirectory);
+
+    /// <summary>The full path of the program <paramref name="name"/> found on the <c>PATH</c>, or <c>null</c>.</summary>
+    public string? FindProgram(string name)
+    {
+        string[] names = OperatingSystem.IsWindows() ? [name + ".exe", name + ".cmd"] : [name];
+        var folders = (Variable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        return folders.SelectMany(folder => names.Select(file => Path.Combine(folder, file))).FirstOrDefault(File.Exists);
+    }
 }
 
 /// <summary>Environment variables the CLI reads or sets.</summary>

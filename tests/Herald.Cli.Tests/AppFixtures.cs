@@ -1,6 +1,6 @@
 namespace Herald.Cli.Tests;
 
-/// <summary>Writes app folders (manifest.json, dotnet/service.json, dotnet/*.csproj) for tests.</summary>
+/// <summary>Writes app folders (manifest.json, dotnet/service.json, dotnet/*.csproj; or a VTEX IO node app's node/) for tests.</summary>
 internal static class AppFixtures
 {
     public const string GoodManifest = """
@@ -21,6 +21,26 @@ internal static class AppFixtures
         foreach (var (path, text) in files ?? new Dictionary<string, string>())
         {
             File.WriteAllText(Path.Combine(root, "dotnet", path), text);
+        }
+
+        return root;
+    }
+
+    /// <summary>A VTEX IO node app: manifest.json, node/service.json, and the node/ files given (by default a package.json without dependencies and a tsconfig.json).</summary>
+    public static string WriteNode(string parent, string name, string service, IReadOnlyDictionary<string, string>? files = null)
+    {
+        var root = Path.Combine(parent, name);
+        Directory.CreateDirectory(Path.Combine(root, "node"));
+        File.WriteAllText(Path.Combine(root, "manifest.json"), GoodManifest.Replace("\"dotnet\"", "\"node\"", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(root, "node", "service.json"), service);
+        var nodeFiles = files ?? new Dictionary<string, string>
+        {
+            ["package.json"] = """{"name": "listener", "version": "0.1.0", "private": true}""",
+            ["tsconfig.json"] = """{"compilerOptions": {"target": "es2019", "module": "commonjs"}}""",
+        };
+        foreach (var (path, text) in nodeFiles)
+        {
+            File.WriteAllText(Path.Combine(root, "node", path), text);
         }
 
         return root;

@@ -62,6 +62,35 @@ public sealed class LinkValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task Link_NodeAppWithABadServiceJson_NamesNodeServiceJsonAndLinksNothing()
+    {
+        var app = AppFixtures.WriteNode(_cli.WorkingDirectory, "bad-node", BadService);
+
+        var result = await _cli.RunAsync("link", "--path", app, "--broker", $"http://127.0.0.1:{FreePort.Next()}");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("node/service.json: $.colour", result.Error, StringComparison.Ordinal);
+        Assert.Contains("node/service.json: $.events.onThing.sender", result.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing was linked", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(app, ".herald")));
+    }
+
+    [Theory]
+    [InlineData("package.json", "No node/package.json in ")]
+    [InlineData("tsconfig.json", "No node/tsconfig.json in ")]
+    public async Task Link_NodeAppWithoutAFileItIsBuiltFrom_SaysWhichBeforeAnythingElse(string missing, string message)
+    {
+        var app = AppFixtures.WriteNode(_cli.WorkingDirectory, "partial-node", AppFixtures.GoodService);
+        File.Delete(Path.Combine(app, "node", missing));
+
+        var result = await _cli.RunAsync("link", "--path", app, "--broker", $"http://127.0.0.1:{FreePort.Next()}");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message + app, result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Cannot reach", result.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Link_NotAnAppFolder_SaysWhatIsMissing()
     {
         var result = await _cli.RunAsync("link", "--broker", $"http://127.0.0.1:{FreePort.Next()}");
@@ -102,6 +131,10 @@ public sealed class LinkValidationTests : IDisposable
     [InlineData("dotnet/Program.cs", true)]
     [InlineData("dotnet/service.json", true)]
     [InlineData("manifest.json", true)]
+    [InlineData("node/node_modules/@vtex/api/package.json", false)]
+    [InlineData(".herald/node/run/service/src/node/index.js", false)]
+    [InlineData("node/index.ts", true)]
+    [InlineData("node/package.json", true)]
     public void IsSource_IgnoresBuildOutputAndHiddenFiles(string relative, bool expected)
     {
         var root = Path.Combine(_cli.WorkingDirectory, "app");

@@ -18,9 +18,7 @@ internal static class AppBuilder
             DotnetHost.Path, arguments, Path.GetDirectoryName(projectFile)!, environment, cancellationToken).ConfigureAwait(false);
         if (exitCode != 0)
         {
-            var lines = (error + output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var errors = lines.Where(l => l.Contains(": error ", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
-            throw new AppBuildException(projectFile, errors.Count > 0 ? errors : lines.TakeLast(30).ToList());
+            throw AppBuildException.FromOutput($"dotnet build of {projectFile}", error + output, ": error ");
         }
 
         var targetPath = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
@@ -31,17 +29,4 @@ internal static class AppBuilder
 
         return targetPath;
     }
-}
-
-/// <summary>An app's build failed.</summary>
-internal sealed class AppBuildException : CliException
-{
-    public AppBuildException(string projectFile, IReadOnlyList<string> errors)
-        : base($"dotnet build of {projectFile} failed:" + string.Concat(errors.Select(e => Environment.NewLine + "  " + e)))
-    {
-        Errors = errors;
-    }
-
-    /// <summary>The build's error lines.</summary>
-    public IReadOnlyList<string> Errors { get; }
 }

@@ -3,8 +3,8 @@ using Herald.Manifests;
 namespace Herald.Cli.Apps;
 
 /// <summary>
-/// An app on disk: <c>manifest.json</c>, its <c>service.json</c> and, for an app Herald builds, the
-/// <c>dotnet/*.csproj</c>, validated.
+/// An app on disk: <c>manifest.json</c>, its <c>service.json</c> and, for an app Herald builds, what builds and runs it
+/// (a Herald .NET app's <c>dotnet/*.csproj</c>, or a VTEX IO node app's <c>node/</c>), validated.
 /// </summary>
 internal sealed record AppFolder(
     string Root,
@@ -12,46 +12,44 @@ internal sealed record AppFolder(
     string ServiceText,
     AppManifest Manifest,
     ServiceManifest Service,
-    string ProjectFile)
+    AppRuntime Runtime)
 {
-    /// <summary>The folder that holds the service inside an app.</summary>
+    /// <summary>The folder that holds a Herald .NET app's service.</summary>
     public const string DotnetFolder = "dotnet";
 
     /// <summary>The folder that holds a VTEX IO node app's service.</summary>
     public const string NodeFolder = "node";
 
-    /// <summary>The service manifest's path as users know it.</summary>
-    public static readonly string ServiceFileDisplay = DotnetFolder + "/" + ServiceManifest.FileName;
+    /// <summary>The folder inside an app where <c>herald link</c> keeps what it makes (ignored by git and the watcher).</summary>
+    public const string HeraldFolder = ".herald";
 
     /// <summary>The app's sender id, <c>vendor.name</c>.</summary>
     public string Sender => Manifest.SenderId;
 
     /// <summary>
-    /// Reads and validates the app in <paramref name="root"/>. Throws <see cref="AppInvalidException"/> with every
-    /// error of both files, or a <see cref="CliException"/> when a file is missing.
+    /// Reads and validates the app in <paramref name="root"/>: <c>manifest.json</c> and <c>dotnet/service.json</c> (a
+    /// Herald .NET app), or <c>node/service.json</c> when there is no dotnet one (a VTEX IO node app). Throws
+    /// <see cref="AppInvalidException"/> with every error of both files, or a <see cref="CliException"/> when a file is
+    /// missing.
     /// </summary>
     public static AppFolder Load(string root)
     {
-        var (manifestText, serviceText, manifest, service) = LoadManifests(root, [DotnetFolder]);
-        var projects = Directory.GetFiles(Path.Combine(root, DotnetFolder), "*.csproj");
-        if (projects.Length != 1)
-        {
-            throw new CliException(projects.Length == 0
-                ? $"No .csproj in {Path.Combine(root, DotnetFolder)}: the app's service is built from one project there."
-                : $"{projects.Length} .csproj files in {Path.Combine(root, DotnetFolder)} ({string.Join(", ", projects.Select(Path.GetFileName))}): keep exactly one.");
-        }
-
-        return new AppFolder(root, manifestText, serviceText, manifest, service, projects[0]);
+        var (manifestText, serviceText, manifest, service, serviceFolder) = LoadManifests(root);
+        AppRuntime runtime = serviceFolder == DotnetFolder ? DotnetRuntime.Find(root) : NodeRuntime.Find(root);
+        return new AppFolder(root, manifestText, serviceText, manifest, service, runtime);
     }
 
     /// <summary>
     /// Reads and validates only what an app declares, for an app that runs on its own (<c>herald link --endpoint</c>):
     /// <c>manifest.json</c> and <c>dotnet/service.json</c>, or <c>node/service.json</c> when there is no dotnet one.
     /// </summary>
-    public static (string ManifestText, string ServiceText, AppManifest Manifest, ServiceManifest Service) LoadDeclarations(string root) =>
-        LoadManifests(root, [DotnetFolder, NodeFolder]);
+    public static (string ManifestText, string ServiceText, AppManifest Manifest, ServiceManifest Service) LoadDeclarations(string root)
+    {
+        var (manifestText, serviceText, manifest, service, _) = LoadManifests(root);
+        return (manifestText, serviceText, manifest, service);
+    }
 
-    private static (string ManifestText, string ServiceText, AppManifest Manifest, ServiceManifest Service) LoadManifests(string root, string[] serviceFolders)
+    private static (string ManifestText, string ServiceText, AppManifest Manifest, ServiceManifest Service, string ServiceFolder) LoadManifests(string root)
     {
         if (!Directory.Exists(root))
         {
@@ -61,9 +59,10 @@ internal sealed record AppFolder(
         var manifestPath = Path.Combine(root, AppManifest.FileName);
         if (!File.Exists(manifestPath))
         {
-            throw new CliException($"No {AppManifest.FileName} in {root}: run the command in an app folder (the one with manifest.json and dotnet/) or pass --path.");
+            throw new CliException($"No {AppManifest.FileName} in {root}: run the command in an app folder (the one with manifest.json and dotnet/ or node/) or pass --path.");
         }
 
+        string[] serviceFolders = [DotnetFolder, NodeFolder];
         var serviceFolder = serviceFolders.FirstOrDefault(folder => File.Exists(Path.Combine(root, folder, ServiceManifest.FileName)));
         if (serviceFolder is null)
         {
@@ -99,7 +98,7 @@ internal sealed record AppFolder(
             throw new AppInvalidException(root, errors);
         }
 
-        return (manifestText, serviceText, manifest!, service!);
+        return (manifestText, serviceText, manifest!, service!, serviceFolder);
     }
 
     /// <summary>Reads only the sender id (<c>vendor.name</c>) of the app in <paramref name="root"/>.</summary>

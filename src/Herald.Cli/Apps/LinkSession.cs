@@ -20,12 +20,12 @@ internal sealed class LinkSessionOptions
     public Action<string, string, bool>? OnAppLine { get; init; }
 
     /// <summary>
-    /// Log levels set for framework categories of the app (unless the user's environment sets them).
+    /// Log levels set for framework categories of a .NET app (unless the user's environment sets them).
     /// <value>Microsoft.AspNetCore: Warning</value>
     /// </summary>
     public IReadOnlyDictionary<string, string> FrameworkLogLevels { get; init; } = new Dictionary<string, string> { ["Microsoft.AspNetCore"] = "Warning" };
 
-    /// <summary>How long the app may take to answer <c>/_herald/ready</c>. <value>60 seconds</value></summary>
+    /// <summary>How long the app may take to answer its ready path (<see cref="AppRuntime.ReadyPath"/>). <value>60 seconds</value></summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long file changes must settle before a rebuild. <value>500 ms</value></summary>
@@ -78,11 +78,11 @@ internal sealed class LinkSession : IAsyncDisposable
         var app = AppFolder.Load(_root);
         App = app;
         _displayName = app.Manifest.Name;
-        _environment.Out.WriteLine($"Building {app.Manifest.AppId} ({Path.GetRelativePath(_environment.CurrentDirectory, app.ProjectFile)})...");
-        var assembly = await AppBuilder.BuildAsync(app.ProjectFile, cancellationToken).ConfigureAwait(false);
+        _environment.Out.WriteLine($"Building {app.Manifest.AppId} ({Path.GetRelativePath(_environment.CurrentDirectory, app.Runtime.BuildSource)})...");
+        var build = await app.Runtime.BuildAsync(app, _environment, cancellationToken).ConfigureAwait(false);
         try
         {
-            await LinkAndRunAsync(app, assembly, cancellationToken).ConfigureAwait(false);
+            await LinkAndRunAsync(app, build, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -192,11 +192,11 @@ internal sealed class LinkSession : IAsyncDisposable
     private async Task ReloadAsync(CancellationToken cancellationToken)
     {
         AppFolder app;
-        string assembly;
+        string build;
         try
         {
             app = AppFolder.Load(_root);
-            assembly = await AppBuilder.BuildAsync(app.ProjectFile, cancellationToken).ConfigureAwait(false);
+            build = await app.Runtime.BuildAsync(app, _environment, cancellationToken).ConfigureAwait(false);
         }
         catch (CliException e)
         {
@@ -217,7 +217,7 @@ internal sealed class LinkSession : IAsyncDisposable
         _displayName = app.Manifest.Name;
         try
         {
-            await LinkAndRunAsync(app, assembly, cancellationToken).ConfigureAwait(false);
+            await LinkAndRunAsync(app, build, cancellationToken).ConfigureAwait(false);
             _environment.Out.WriteLine($"Relinked {app.Manifest.AppId} in {_broker.Account}/{_broker.Workspace} (app on {Endpoint!.GetLeftPart(UriPartial.Authority)}).");
         }
         catch (CliException e)
@@ -227,7 +227,7 @@ internal sealed class LinkSession : IAsyncDisposable
         }
     }
 
-    private async Task LinkAndRunAsync(AppFolder app, string assembly, CancellationToken cancellationToken)
+    private async Task LinkAndRunAsync(AppFolder app, string build, CancellationToken cancellationToken)
     {
         var port = FreePort.Next();
         Endpoint = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
@@ -236,24 +236,15 @@ internal sealed class LinkSession : IAsyncDisposable
         var request = new LinkRequest(manifest.RootElement.Clone(), service.RootElement.Clone(), Endpoint.GetLeftPart(UriPartial.Authority));
         Link = await _broker.LinkAsync(app.Sender, request, cancellationToken).ConfigureAwait(false);
         _linked = true;
-        StartProcess(app, assembly, Link);
-        await WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
+        StartProcess(app, build, Link);
+        await WaitUntilReadyAsync(app.Runtime.ReadyPath, cancellationToken).ConfigureAwait(false);
     }
 
-    private void StartProcess(AppFolder app, string assembly, LinkResponse link)
+    private void StartProcess(AppFolder app, string build, LinkResponse link)
     {
-        var environment = new Dictionary<string, string?>
-        {
-            [EnvironmentNames.BrokerUrl] = _broker.Url.GetLeftPart(UriPartial.Authority),
-            [EnvironmentNames.AppToken] = link.Token,
-            [EnvironmentNames.SigningSecrets] = link.SigningSecret,
-            [EnvironmentNames.Account] = _broker.Account,
-            [EnvironmentNames.Workspace] = _broker.Workspace,
-            [EnvironmentNames.AppRoot] = app.Root,
-            [EnvironmentNames.AdminToken] = null,
-            ["ASPNETCORE_URLS"] = null,
-        };
-        // Keep the app's framework chatter (a line per request) out of the terminal unless the user asked for it.
+        var launch = app.Runtime.Launch(app, build, new AppLinkContext(Endpoint!, _broker.Url, link), _environment);
+        var environment = new Dictionary<string, string?>(launch.Environment) { [EnvironmentNames.AdminToken] = null };
+        // Keep a .NET app's framework chatter (a line per request) out of the terminal unless the user asked for it.
         foreach (var (category, level) in _options.FrameworkLogLevels)
         {
             var variable = "Logging__LogLevel__" + category;
@@ -270,13 +261,13 @@ internal sealed class LinkSession : IAsyncDisposable
 
         var name = app.Manifest.Name;
         var onLine = _options.OnAppLine ?? ((appName, line, isError) => (isError ? _environment.Error : _environment.Out).WriteLine($"[{appName}] {line}"));
-        ChildProcess? started = null;
-        started = ChildProcess.Start(
-            DotnetHost.Path,
-            [assembly, "--urls", Endpoint!.GetLeftPart(UriPartial.Authority)],
-            Path.Combine(app.Root, AppFolder.DotnetFolder),
-            environment,
-            (line, isError) => onLine(name, line, isError));
+        var started = ChildProcess.Start(launch.FileName, launch.Arguments, launch.WorkingDirectory, environment, (line, isError) =>
+        {
+            if (app.Runtime.FormatLine(line) is { } shown)
+            {
+                onLine(name, shown, isError);
+            }
+        });
         _process = started;
         _ = ReportExitAsync(started, name);
     }
@@ -300,9 +291,9 @@ internal sealed class LinkSession : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    private async Task WaitUntilReadyAsync(string readyPath, CancellationToken cancellationToken)
     {
-        var ready = new Uri(Endpoint!, "/_herald/ready");
+        var ready = new Uri(Endpoint!, readyPath);
         var clock = Stopwatch.StartNew();
         while (true)
         {

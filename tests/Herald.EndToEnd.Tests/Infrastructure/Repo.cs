@@ -25,6 +25,8 @@ public static class Repo
 
     public static string TestSubscriberFolder => Path.Combine(Root, "tests", "apps", "test-subscriber");
 
+    public static string NodeAppFolder => Path.Combine(Root, "tests", "apps", "node-app");
+
     public static string AppDll(string appFolder)
     {
         var project = Directory.GetFiles(Path.Combine(appFolder, "dotnet"), "*.csproj").Single();

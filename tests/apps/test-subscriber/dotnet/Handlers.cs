@@ -67,6 +67,20 @@ public static class Handlers
         }
     }
 
+    /// <summary><c>POST /_v/test/fire/{key}</c>: fires the event <c>key</c> with the request's JSON body, as this app.</summary>
+    public static async Task Fire(HeraldRouteContext context)
+    {
+        if (!HttpMethods.IsPost(context.HttpContext.Request.Method))
+        {
+            throw new HeraldHttpException(405, "Use POST /_v/test/fire/{key} with a JSON body.");
+        }
+
+        var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.HttpContext.Request.Body, cancellationToken: context.CancellationToken);
+        var id = await context.Clients.Events.SendEventAsync(context, context.Params["key"], body, cancellationToken: context.CancellationToken);
+        context.HttpContext.Response.ContentType = "text/plain";
+        await context.HttpContext.Response.WriteAsync(id, context.CancellationToken);
+    }
+
     /// <summary><c>POST /_v/test/fix</c>: from now on, <c>failUntilFixed</c> events succeed.</summary>
     public static async Task Fix(HeraldRouteContext context)
     {

@@ -10,6 +10,7 @@ builder.AddHeraldService(service =>
 {
     service.Events["anyKey"] = Handlers.HandleEvent;
     service.Events["fromExample"] = Handlers.HandleEvent;
+    service.Routes["fire"] = Handlers.Fire;
     service.Routes["fix"] = Handlers.Fix;
     service.Routes["received"] = Handlers.Received;
 });
