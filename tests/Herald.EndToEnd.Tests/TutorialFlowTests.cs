@@ -3,6 +3,7 @@ using Herald.Broker.Admin;
 namespace Herald.EndToEnd.Tests;
 
 /// <summary>The tutorial, as a user does it: <c>herald up</c>, <c>herald link</c> in each sample, the healthcheck, the handler's line.</summary>
+[Collection(SampleLinks.Name)]
 public sealed class TutorialFlowTests : IAsyncLifetime
 {
     private BrokerProcess _broker = null!;

@@ -61,7 +61,17 @@ public sealed class AppProcess : IAsyncDisposable
 
         var process = RunningProcess.Start(app, "dotnet", [Repo.AppDll(appFolder), "--urls", endpoint.ToString().TrimEnd('/')], env);
         var started = new AppProcess(process, endpoint, link, recordFile, appFolder, env);
-        await started.WaitReadyAsync();
+        try
+        {
+            await started.WaitReadyAsync();
+        }
+        catch
+        {
+            // An app that did not come up is nobody's to stop: stop it here, or it would outlive the test.
+            await started.DisposeAsync();
+            throw;
+        }
+
         return started;
     }
 

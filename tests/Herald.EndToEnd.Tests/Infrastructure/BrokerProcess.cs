@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -72,8 +73,17 @@ public sealed class BrokerProcess : IAsyncDisposable
     private static async Task<(RunningProcess, Uri)> LaunchAsync(string home, string data, int port, string[] upArguments)
     {
         var process = RunningProcess.Start("herald up", "dotnet", [Repo.CliDll, "up", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", data, .. upArguments], Cli.Environment(home));
-        var line = await process.WaitForLineAsync("Herald broker listening on ");
-        return (process, new Uri(line[(line.IndexOf("http", StringComparison.Ordinal))..].Trim()));
+        try
+        {
+            var line = await process.WaitForLineAsync("Herald broker listening on ");
+            return (process, new Uri(line[(line.IndexOf("http", StringComparison.Ordinal))..].Trim()));
+        }
+        catch
+        {
+            // A broker that did not come up is nobody's to stop: stop it here, or it would outlive the test.
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Kills the broker with SIGKILL: no shutdown code runs.</summary>
@@ -121,12 +131,26 @@ public sealed class BrokerProcess : IAsyncDisposable
     /// <summary>Publishes as <paramref name="sender"/> through the admin route.</summary>
     public async Task<PublishResponse> SendAsync(string account, string workspace, string sender, string key, string body)
     {
+        var (status, text) = await TrySendAsync(account, workspace, sender, key, body);
+        Assert.True(status == HttpStatusCode.Accepted, $"publish: {(int)status} {text}");
+        return JsonSerializer.Deserialize<PublishResponse>(text, Json)!;
+    }
+
+    /// <summary>
+    /// Publishes as <paramref name="sender"/> through the admin route, with <paramref name="idempotencyKey"/> when given;
+    /// returns the status and body, whatever they are.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, string Body)> TrySendAsync(string account, string workspace, string sender, string key, string body, string? idempotencyKey = null)
+    {
         using var request = Admin(HttpMethod.Post, $"/_herald/v1/{account}/{workspace}/events/{key}?sender={sender}");
         request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         using var response = await Client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == 202, $"publish: {(int)response.StatusCode} {text}");
-        return JsonSerializer.Deserialize<PublishResponse>(text, Json)!;
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public async Task<SubscriptionInfo> SubscriptionAsync(string account, string workspace, string id)
