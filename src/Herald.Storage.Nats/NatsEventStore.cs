@@ -449,15 +449,17 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
                 await msg.AckAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
+            catch (Exception ex)
             {
-                // The event stays unacknowledged and is copied again (copies are deduplicated by their message ids).
+                // Whatever went wrong (a timeout, a lost quorum, an answer the client could not read), the event stays
+                // unacknowledged and is copied again (copies are deduplicated by their message ids). Nothing may end
+                // this loop early: the fan-out's pulls wait for it to take what they copied.
                 Log.CopyFailed(_logger, ex);
                 try
                 {
                     await msg.NakAsync(new AckOpts { NakDelay = TimeSpan.FromSeconds(1) }).ConfigureAwait(false);
                 }
-                catch (NatsException)
+                catch (Exception nakFailure) when (nakFailure is NatsException or ObjectDisposedException)
                 {
                     // The ack wait brings it back.
                 }

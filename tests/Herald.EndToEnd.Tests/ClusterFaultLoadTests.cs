@@ -110,7 +110,7 @@ public sealed class ClusterFaultLoadTests(ITestOutputHelper output) : IAsyncLife
             ids[n] = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
         }
 
-        await Eventually.TrueAsync(() => Handled(app).IsSupersetOf(ids), "every resent event handled after quorum returned", HandledDeadline);
+        await WithDiagnosticsAsync(broker, app, Eventually.TrueAsync(() => Handled(app).IsSupersetOf(ids), "every resent event handled after quorum returned", HandledDeadline));
         // However many times each was sent, each key made one event, handled once per event.
         var bodies = app.Records().Where(r => r.GetProperty("outcome").ToString() == "204" && r.GetProperty("body").GetProperty("n").ValueKind == JsonValueKind.Number)
             .Select(r => (N: r.GetProperty("body").GetProperty("n").GetInt32(), Id: r.GetProperty("eventId").GetString()!)).Distinct().ToList();
@@ -128,6 +128,37 @@ public sealed class ClusterFaultLoadTests(ITestOutputHelper output) : IAsyncLife
         request.Headers.Add("Idempotency-Key", "quorum-" + n);
         using var response = await client.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="wait"/>; when it times out, fails with what the broker knows of the subscription and
+    /// the last lines of the broker's and the app's logs, so a failed run says where the deliveries stopped.
+    /// </summary>
+    private async Task WithDiagnosticsAsync(BrokerProcess broker, AppProcess app, Task wait)
+    {
+        try
+        {
+            await wait;
+        }
+        catch (TimeoutException timeout)
+        {
+            string counts;
+            try
+            {
+                var s = await broker.SubscriptionAsync(Account, Workspace, SubscriptionId);
+                counts = $"pending {s.Pending}, in flight {s.InFlight}, delivered {s.Delivered}, dead {s.Dead}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                counts = "unknown (" + e.Message + ")";
+            }
+
+            var report = $"{timeout.Message}\nThe broker's subscription {SubscriptionId}: {counts}.\n"
+                + $"Broker log (last 60 lines):\n{string.Join('\n', broker.Process.Lines.TakeLast(60))}\n"
+                + $"App log (last 20 lines):\n{string.Join('\n', app.Process.Lines.TakeLast(20))}";
+            output.WriteLine(report);
+            throw new TimeoutException(report, timeout);
+        }
     }
 
     private async Task<BrokerProcess> StartBrokerAsync(BrokerProcess? keysOf)
