@@ -219,7 +219,9 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                 return new AppendResult(Guid.Parse(EventCodec.Get(firstHeaders, EventCodec.EventId)), EventCodec.SubscriptionIds(firstHeaders).Length, true);
             }
 
-            return new AppendResult(evt.Id, subscriptionIds.Count, true);
+            // The cluster says the key made an event, but that event cannot be read yet (a cluster regaining its quorum):
+            // this event's own id was never stored, so answering with it would hand out an id no event has.
+            throw new StoreUnavailableException("The NATS cluster says this Idempotency-Key already made an event, but cannot show it yet. Resend with the same Idempotency-Key: a resend never makes a second event.", null, outcomeUnknown: true);
         }
 
         return new AppendResult(evt.Id, subscriptionIds.Count, false);
