@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Herald.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 
@@ -44,7 +45,7 @@ public sealed partial class SqliteEventStore
         var id = evt.Id.ToString();
         var insert = Writer.Statement(t, "INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent, tracestate) VALUES ($id, $a, $w, $s, $k, $subj, $body, $time, $tp, $ts) RETURNING seq");
         Bind(insert, ("$id", id), ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", evt.Key), ("$subj", evt.Subject),
-            ("$body", evt.Body.ToArray()), ("$time", ToUnixMs(evt.Time)), ("$tp", evt.TraceParent), ("$ts", evt.TraceState));
+            ("$body", WholeArray(evt.Body)), ("$time", ToUnixMs(evt.Time)), ("$tp", evt.TraceParent), ("$ts", evt.TraceState));
         var seq = (long)insert.ExecuteScalar()!;
 
         var deliveryIds = new long[subscriptionIds.Count];
@@ -268,6 +269,10 @@ public sealed partial class SqliteEventStore
             GroupCommitWriter.Set(command, name, value);
         }
     }
+
+    /// <summary>The body's own array when it is one whole array (a publish reads it into one), else a copy.</summary>
+    private static byte[] WholeArray(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : body.ToArray();
 
     private static HeraldEvent ReadEvent(SqliteDataReader reader, int first) => new(
         Guid.Parse(reader.GetString(first)),

@@ -22,13 +22,18 @@ internal sealed class DeliveryClient
 
     private static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("herald.attempt-timeout");
 
-    private readonly IHttpClientFactory _httpClientFactory;
+    // Attempt numbers as header text; the policy's retries stay well within these.
+    private static readonly string[] AttemptText = [.. Enumerable.Range(0, 32).Select(n => n.ToString(CultureInfo.InvariantCulture))];
+
+    private readonly HttpClient _httpClient;
     private readonly TimeProvider _timeProvider;
     private readonly ResiliencePipeline _pipeline;
 
     public DeliveryClient(IHttpClientFactory httpClientFactory, TimeProvider timeProvider)
     {
-        _httpClientFactory = httpClientFactory;
+        // One client for the broker's life: its handler's PooledConnectionLifetime renews connections, and a client per
+        // attempt would cost a client and a cancellation source on every delivery.
+        _httpClient = httpClientFactory.CreateClient(HttpClientName);
         _timeProvider = timeProvider;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddTimeout(new TimeoutStrategyOptions
@@ -39,11 +44,11 @@ internal sealed class DeliveryClient
     }
 
     /// <summary>Attempts to deliver <paramref name="evt"/> to <paramref name="subscription"/>.</summary>
-    public async Task<AttemptResult> SendAsync(Subscription subscription, HeraldEvent evt, int attempt, CancellationToken cancellationToken)
+    /// <param name="eventId">The event's id as text (the caller has it already).</param>
+    public async Task<AttemptResult> SendAsync(Subscription subscription, HeraldEvent evt, string eventId, int attempt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscription);
         ArgumentNullException.ThrowIfNull(evt);
-        var app = subscription.App;
         var startedAt = _timeProvider.GetUtcNow();
         var started = _timeProvider.GetTimestamp();
         var timeout = subscription.Policy.AttemptTimeout(attempt);
@@ -53,7 +58,7 @@ internal sealed class DeliveryClient
         AttemptResult? result = null;
         try
         {
-            using var request = BuildRequest(subscription, evt, attempt, startedAt, span);
+            using var request = BuildRequest(subscription, evt, eventId, attempt, startedAt, span);
             var (status, error, retryAfter) = await _pipeline.ExecuteAsync(
                 static async (ctx, state) =>
                 {
@@ -68,7 +73,7 @@ internal sealed class DeliveryClient
                     return (status, error, RetryAfter(response, state.Now));
                 },
                 context,
-                (Client: _httpClientFactory.CreateClient(HttpClientName), Request: request, Now: startedAt)).ConfigureAwait(false);
+                (Client: _httpClient, Request: request, Now: startedAt)).ConfigureAwait(false);
             result = new AttemptResult(status, error, retryAfter, startedAt, _timeProvider.GetElapsedTime(started));
         }
         catch (TimeoutRejectedException)
@@ -92,18 +97,21 @@ internal sealed class DeliveryClient
         return result;
     }
 
-    private static HttpRequestMessage BuildRequest(Subscription subscription, HeraldEvent evt, int attempt, DateTimeOffset now, Activity? span)
+    private static HttpRequestMessage BuildRequest(Subscription subscription, HeraldEvent evt, string id, int attempt, DateTimeOffset now, Activity? span)
     {
         var app = subscription.App;
-        var uri = new Uri(app.Endpoint, HeraldPaths.DeliveryPath(evt.Account, evt.Workspace));
+        // A subscription's events are its app's (account, workspace): the path parsed at link time is theirs.
+        var uri = string.Equals(evt.Account, app.Account, StringComparison.Ordinal) && string.Equals(evt.Workspace, app.Workspace, StringComparison.Ordinal)
+            ? app.DeliveryUri
+            : new Uri(app.Endpoint, HeraldPaths.DeliveryPath(evt.Account, evt.Workspace));
         var request = new HttpRequestMessage(HttpMethod.Post, uri)
         {
             Content = new ReadOnlyMemoryContent(evt.Body),
         };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         request.Content.Headers.ContentLength = evt.Body.Length;
-        var id = evt.Id.ToString();
-        var timestamp = now.ToUnixTimeSeconds();
+        var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var attemptText = (uint)attempt < (uint)AttemptText.Length ? AttemptText[attempt] : attempt.ToString(CultureInfo.InvariantCulture);
         var headers = request.Headers;
         headers.TryAddWithoutValidation(HeraldHeaders.EventHandlerId, subscription.HandlerId);
         headers.TryAddWithoutValidation(HeraldHeaders.EventKey, evt.Key);
@@ -117,15 +125,14 @@ internal sealed class DeliveryClient
         headers.TryAddWithoutValidation(HeraldHeaders.RequestId, requestId);
         headers.TryAddWithoutValidation(HeraldHeaders.OperationId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.EventId, id);
-        headers.TryAddWithoutValidation(HeraldHeaders.EventAttempt, attempt.ToString(CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation(HeraldHeaders.EventAttempt, attemptText);
         headers.TryAddWithoutValidation(HeraldHeaders.EventTime, evt.Time.ToString("O", CultureInfo.InvariantCulture));
         BrokerTelemetry.Inject(span, evt, headers);
 
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
-        headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp.ToString(CultureInfo.InvariantCulture));
-        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningKey, id, timestamp, evt.Body.Span));
-        var context = new DeliveryContext(id, timestamp.ToString(CultureInfo.InvariantCulture), requestId, subscription.HandlerId, evt.Key, evt.Sender, evt.Subject,
-            evt.Account, evt.Workspace, attempt.ToString(CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp);
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningKey, id, now.ToUnixTimeSeconds(), evt.Body.Span));
+        var context = new DeliveryContext(id, timestamp, requestId, subscription.HandlerId, evt.Key, evt.Sender, evt.Subject, evt.Account, evt.Workspace, attemptText);
         headers.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(app.SigningKey, context));
         return request;
     }

@@ -147,6 +147,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
         try
         {
             var evt = lease.Event;
+            var eventId = evt.Id.ToString();
             var policy = subscription.Policy;
             var now = _timeProvider.GetUtcNow();
             Settlement settlement;
@@ -157,7 +158,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
             }
             else
             {
-                result = await _client.SendAsync(subscription, evt, lease.Attempt, _abort.Token).ConfigureAwait(false);
+                result = await _client.SendAsync(subscription, evt, eventId, lease.Attempt, _abort.Token).ConfigureAwait(false);
                 settlement = _classifier.Classify(lease, policy, result, _timeProvider.GetUtcNow());
             }
 
@@ -170,7 +171,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
             BrokerTelemetry.RecordOutcome(kind, subscription.Id, result);
 
             var error = settlement.Kind == SettlementKind.Dead ? settlement.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
-            var activity = new ActivityInfo(kind, evt.Id.ToString(), evt.Key, evt.Sender, subscription.App.Sender, subscription.HandlerId, lease.Attempt, result?.Status, error, _timeProvider.GetUtcNow())
+            var activity = new ActivityInfo(kind, eventId, evt.Key, evt.Sender, subscription.App.Sender, subscription.HandlerId, lease.Attempt, result?.Status, error, _timeProvider.GetUtcNow())
             {
                 Account = evt.Account,
                 Workspace = evt.Workspace,

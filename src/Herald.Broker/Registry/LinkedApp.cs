@@ -16,6 +16,8 @@ internal sealed class LinkedApp
         Token = token;
         SigningSecret = signingSecret;
         SigningKey = WebhookSignature.DecodeSecret(signingSecret);
+        Endpoint = new Uri(stored.Endpoint);
+        DeliveryUri = new Uri(Endpoint, HeraldPaths.DeliveryPath(stored.Account, stored.Workspace));
         Subscriptions = service.Events.Values
             .Select(e => new Subscription(this, e))
             .ToList();
@@ -50,7 +52,10 @@ internal sealed class LinkedApp
     public string Sender => Stored.Sender;
 
     /// <summary>Where the app listens.</summary>
-    public Uri Endpoint => new(Stored.Endpoint);
+    public Uri Endpoint { get; }
+
+    /// <summary>Where its deliveries go: <c>POST {endpoint}/{account}/{workspace}/_events</c>, parsed once.</summary>
+    public Uri DeliveryUri { get; }
 }
 
 /// <summary>One subscription: an app's handler, what it listens to and its delivery policy.</summary>

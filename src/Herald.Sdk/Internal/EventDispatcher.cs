@@ -25,15 +25,20 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
         var cancellationToken = http.RequestAborted;
         var account = request.RouteValues["account"] as string ?? string.Empty;
         var workspace = request.RouteValues["workspace"] as string ?? string.Empty;
-        var handlerId = request.Headers[HeraldHeaders.EventHandlerId].ToString();
+        // Each header is read once: Kestrel looks a custom header up by name on every read.
+        var headers = request.Headers;
+        var handlerId = headers[HeraldHeaders.EventHandlerId].ToString();
+        var webhookId = headers[HeraldHeaders.WebhookId].ToString();
+        var timestamp = headers[HeraldHeaders.WebhookTimestamp].ToString();
+        var attemptText = headers[HeraldHeaders.EventAttempt].ToString();
 
         var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
 
         var check = WebhookSignature.Verify(
             definition.Settings.SigningSecrets,
-            request.Headers[HeraldHeaders.WebhookId],
-            request.Headers[HeraldHeaders.WebhookTimestamp],
-            request.Headers[HeraldHeaders.WebhookSignature],
+            webhookId,
+            timestamp,
+            headers[HeraldHeaders.WebhookSignature],
             body,
             timeProvider.GetUtcNow());
         if (check != SignatureCheck.Valid)
@@ -43,11 +48,10 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
             return;
         }
 
-        var headers = request.Headers;
         var signed = new DeliveryContext(
-            headers[HeraldHeaders.WebhookId].ToString(), headers[HeraldHeaders.WebhookTimestamp].ToString(), headers[HeraldHeaders.RequestId].ToString(),
+            webhookId, timestamp, headers[HeraldHeaders.RequestId].ToString(),
             handlerId, headers[HeraldHeaders.EventKey].ToString(), headers[HeraldHeaders.EventSender].ToString(), headers[HeraldHeaders.EventSubject].ToString(),
-            account, workspace, headers[HeraldHeaders.EventAttempt].ToString());
+            account, workspace, attemptText);
         if (!DeliveryContextSignature.Verify(definition.Settings.SigningSecrets, signed, headers[HeraldHeaders.ContextSignature]))
         {
             Log.SignatureRejected(_logger, handlerId, SignatureCheck.Mismatch);
@@ -106,16 +110,16 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
         }
 
         var eventId = headers[HeraldHeaders.EventId].ToString();
-        var attempt = int.TryParse(headers[HeraldHeaders.EventAttempt], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 1;
+        var attempt = int.TryParse(attemptText, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 1;
         var time = DateTimeOffset.TryParse(headers[HeraldHeaders.EventTime], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null;
         var credentialHeader = headers[HeraldHeaders.Credential].ToString();
         var credential = credentialHeader.Length == 0 ? null : credentialHeader;
         var context = new EventContext
         {
             Body = json,
-            Key = headers[HeraldHeaders.EventKey].ToString(),
-            Sender = headers[HeraldHeaders.EventSender].ToString(),
-            Subject = headers[HeraldHeaders.EventSubject].ToString(),
+            Key = signed.Key,
+            Sender = signed.Sender,
+            Subject = signed.Subject,
             Account = account,
             Workspace = workspace,
             Credential = credential,
