@@ -102,6 +102,7 @@ internal static class LoadDriver
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var (jitMethodsBefore, jitTimeBefore, gcsBefore) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(), GC.CollectionCount(0));
         var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         using var allocations = AllocationSampler.StartIfAsked();
         var run = await PublishAsync(http, target, options.Events, firstNumber: 0, options.Concurrency, options.Rate, cancellationToken);
         var publishSeconds = run.Clock.Elapsed.TotalSeconds;
@@ -113,6 +114,7 @@ internal static class LoadDriver
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var (jitMethods, jitTime, gcs) = (System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore, System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore, GC.CollectionCount(0) - gcsBefore);
         var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
         var endToEnd = recorder.SortedLatencies();
         var publishLatencies = run.PublishMs;
         Array.Sort(publishLatencies);
@@ -131,7 +133,7 @@ internal static class LoadDriver
         // This process's CPU over the measured events: the publishers, the subscribers and, for an in-process target
         // (Herald's own broker, the relay), the target itself; RabbitMQ or a broker given by --broker run elsewhere.
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"cpu: {cpu.TotalSeconds:0.00} s in this process = {cpu.TotalMicroseconds / Math.Max(1, options.Events - failures):0} us/event; meanwhile {jitMethods} methods compiled in {jitTime.TotalMilliseconds:0} ms, {gcs} gen0 collections, {allocated / Math.Max(1, options.Events - failures) / 1024.0:0.0} KiB allocated per event"));
+            $"cpu: {cpu.TotalSeconds:0.00} s in this process = {cpu.TotalMicroseconds / Math.Max(1, options.Events - failures):0} us/event; meanwhile {jitMethods} methods compiled in {jitTime.TotalMilliseconds:0} ms, {gcs} gen0 collections, {allocated / Math.Max(1, options.Events - failures) / 1024.0:0.0} KiB allocated per event, {workItems / (double)Math.Max(1, options.Events - failures):0.0} thread-pool work items per event"));
         if (allocations is not null)
         {
             await allocations.StopAndReportAsync(output);

@@ -37,6 +37,32 @@ public sealed class WebhookSignatureTests
     }
 
     [Fact]
+    public async Task Sign_ManyKeysInTurnOnManyThreads_EachMatchesAnIndependentlyComputedHmac()
+    {
+        // More keys than a thread keeps keyed, used in turn, so keyed states are made, reused and evicted throughout.
+        var keys = Enumerable.Range(0, 20).Select(k => Enumerable.Range(0, 32).Select(i => (byte)(k * 31 + i)).ToArray()).ToArray();
+        var bodies = Enumerable.Range(0, 20).Select(k => Encoding.UTF8.GetBytes($"{{\"n\":{k}}}")).ToArray();
+        var expected = keys.Select((key, k) => Expected(key, Id, Timestamp, bodies[k])).ToArray();
+
+        var wrong = await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+        {
+            var mismatches = 0;
+            for (var round = 0; round < 200; round++)
+            {
+                var k = (round * 7 + worker) % keys.Length;
+                if (WebhookSignature.Sign(keys[k], Id, Timestamp, bodies[k]) != expected[k])
+                {
+                    mismatches++;
+                }
+            }
+
+            return mismatches;
+        })));
+
+        Assert.All(wrong, mismatches => Assert.Equal(0, mismatches));
+    }
+
+    [Fact]
     public void Sign_IsDeterministic()
     {
         Assert.Equal(WebhookSignature.Sign(Secret, Id, Timestamp, Body), WebhookSignature.Sign(Secret, Id, Timestamp, Body));

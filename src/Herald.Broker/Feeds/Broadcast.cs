@@ -14,12 +14,23 @@ internal sealed class Broadcast<T>
 
     private readonly ConcurrentDictionary<Channel<T>, Func<T, bool>> _readers = new();
 
+    // Kept beside the dictionary so that a write with no reader (the usual case) costs one read, no enumerator.
+    private int _readerCount;
+
     /// <summary>How many readers there are now.</summary>
-    public int ReaderCount => _readers.Count;
+    public int ReaderCount => Volatile.Read(ref _readerCount);
+
+    /// <summary>Whether anyone reads: a writer may skip making an item nobody would see.</summary>
+    public bool HasReaders => ReaderCount > 0;
 
     /// <summary>Sends <paramref name="item"/> to every reader whose filter takes it.</summary>
     public void Write(T item)
     {
+        if (!HasReaders)
+        {
+            return;
+        }
+
         foreach (var (channel, filter) in _readers)
         {
             if (filter(item))
@@ -38,6 +49,7 @@ internal sealed class Broadcast<T>
             SingleReader = true,
         });
         _readers[channel] = filter;
+        Interlocked.Increment(ref _readerCount);
         return new Reader(this, channel);
     }
 
@@ -57,6 +69,12 @@ internal sealed class Broadcast<T>
         public ChannelReader<T> Items => _channel.Reader;
 
         /// <inheritdoc/>
-        public void Dispose() => _owner._readers.TryRemove(_channel, out _);
+        public void Dispose()
+        {
+            if (_owner._readers.TryRemove(_channel, out _))
+            {
+                Interlocked.Decrement(ref _owner._readerCount);
+            }
+        }
     }
 }

@@ -138,9 +138,9 @@ internal static class BrokerAuth
                 return Task.FromResult(AuthenticateResult.NoResult());
             }
 
-            var token = header[7..].Trim();
-            var principal = credentials.IsAdmin(token) ? AdminPrincipal
-                : registry.Current.FindByTokenHash(Credentials.Hash(token)) is { } app ? AppPrincipals.GetValue(app, static a => new ClaimsPrincipal(new CallerIdentity(new Caller(false, a))))
+            var check = credentials.Check(header.AsSpan(7).Trim());
+            var principal = check.IsAdmin ? AdminPrincipal
+                : registry.Current.FindByTokenHash(check.AppTokenHash!) is { } app ? AppPrincipals.GetValue(app, static a => new ClaimsPrincipal(new CallerIdentity(new Caller(false, a))))
                 : null;
             return Task.FromResult(principal is null
                 ? AuthenticateResult.Fail(Unknown)

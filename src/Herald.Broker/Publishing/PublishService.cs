@@ -96,11 +96,14 @@ internal sealed class PublishService(
         {
             BrokerTelemetry.Published.Add(1);
             events.Write(evt);
-            activity.Write(new ActivityInfo("published", evt.Id.ToString(), key, sender, null, null, null, null, null, now)
+            if (activity.HasReaders)
             {
-                Account = account,
-                Workspace = workspace,
-            });
+                activity.Write(new ActivityInfo("published", evt.Id.ToString(), key, sender, null, null, null, null, null, now)
+                {
+                    Account = account,
+                    Workspace = workspace,
+                });
+            }
         }
 
         return result;

@@ -62,9 +62,18 @@ internal sealed class Credentials
     /// <summary>SHA-256 of a token, hex: what the store keeps.</summary>
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    /// <summary>Whether <paramref name="token"/> is the admin token (constant time).</summary>
-    public bool IsAdmin(string token) =>
-        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), _adminTokenHash);
+    /// <summary>
+    /// What a presented token is: <see cref="TokenCheck.IsAdmin"/> when it is the admin token (compared in constant time),
+    /// else its hash, to look an app up by (one SHA-256 for both).
+    /// </summary>
+    public TokenCheck Check(ReadOnlySpan<char> token)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        var length = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var text = length <= 512 ? stackalloc byte[length] : new byte[length];
+        SHA256.HashData(text[..Encoding.UTF8.GetBytes(token, text)], hash);
+        return CryptographicOperations.FixedTimeEquals(hash, _adminTokenHash) ? new TokenCheck(true, null) : new TokenCheck(false, Convert.ToHexStringLower(hash));
+    }
 
     private byte[] Derive(string purpose, string account, string workspace, string sender, string nonce) =>
         HMACSHA256.HashData(_brokerKey, Encoding.UTF8.GetBytes($"{purpose}\n{account}\n{workspace}\n{sender}\n{nonce}"));
@@ -103,3 +112,6 @@ internal sealed class Credentials
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
+
+/// <summary>A presented token: the admin's, or the hash an app's token would have.</summary>
+internal readonly record struct TokenCheck(bool IsAdmin, string? AppTokenHash);

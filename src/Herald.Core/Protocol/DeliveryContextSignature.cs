@@ -89,7 +89,7 @@ public static class DeliveryContextSignature
                 length += Encoding.UTF8.GetBytes(fields[i], buffer.AsSpan(length));
             }
 
-            HMACSHA256.HashData(key, buffer.AsSpan(0, length), hash);
+            ReusedHmac.HashData(key, buffer.AsSpan(0, length), hash);
         }
         finally
         {

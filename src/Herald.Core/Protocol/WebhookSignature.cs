@@ -45,7 +45,7 @@ public static class WebhookSignature
             buffer[length++] = (byte)'.';
             body.CopyTo(buffer.AsSpan(length));
             length += body.Length;
-            HMACSHA256.HashData(key, buffer.AsSpan(0, length), hash);
+            ReusedHmac.HashData(key, buffer.AsSpan(0, length), hash);
         }
         finally
         {
