@@ -8,7 +8,8 @@
 #   bench/compare.sh [--events N] [--subscribers "1 3"] [--rate R] [--rate-events N] [--warmup N] [--timeout SECONDS] [--no-build]
 #
 # The same settings as environment variables: EVENTS (20000), SUBSCRIBERS ("1 3"), RATE (1000), RATE_EVENTS (EVENTS),
-# WARMUP (1000 events published and delivered before each measured run, not counted; 0 measures from a cold start),
+# WARMUP (10000 events published and delivered before each measured run, not counted: long enough for every target's hot
+# code to be re-compiled optimised before it is measured; 0 measures from a cold start),
 # RUN_TIMEOUT (300 s per run). Needs the .NET 10 SDK; installs Debian's rabbitmq-server with apt-get if missing.
 set -euo pipefail
 
@@ -16,7 +17,7 @@ EVENTS=${EVENTS:-20000}
 SUBSCRIBERS=${SUBSCRIBERS:-"1 3"}
 RATE=${RATE:-1000}
 RATE_EVENTS=${RATE_EVENTS:-}
-WARMUP=${WARMUP:-1000}
+WARMUP=${WARMUP:-10000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 BUILD=1
 while [[ $# -gt 0 ]]; do
