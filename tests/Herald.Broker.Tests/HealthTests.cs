@@ -34,10 +34,19 @@ public sealed class HealthTests : IAsyncLifetime
     [Fact]
     public void AStoppedWorker_IsDegraded_NamingItsSubscription()
     {
-        var result = DeliveryHealthCheck.Of(["acme/dev/vtex.listener/onThing"]);
+        var result = DeliveryHealthCheck.Of(["acme/dev/vtex.listener/onThing"], []);
 
         Assert.Equal(HealthStatus.Degraded, result.Status);
         Assert.StartsWith("Delivery has stopped for acme/dev/vtex.listener/onThing;", result.Description, StringComparison.Ordinal);
-        Assert.Equal(HealthStatus.Healthy, DeliveryHealthCheck.Of([]).Status);
+        Assert.Equal(HealthStatus.Healthy, DeliveryHealthCheck.Of([], []).Status);
+    }
+
+    [Fact]
+    public void AQueueNotOpenYet_IsDegraded_NamingItsSubscription_AndSayingTheBrokerRetries()
+    {
+        var result = DeliveryHealthCheck.Of([], ["acme/dev/vtex.listener/onThing"]);
+
+        Assert.Equal(HealthStatus.Degraded, result.Status);
+        Assert.StartsWith("The store could not open the queue of acme/dev/vtex.listener/onThing yet; the broker retries", result.Description, StringComparison.Ordinal);
     }
 }

@@ -140,12 +140,31 @@ public sealed class ClusterFaultTests(NatsClusterFixture nats) : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Opens the subscription's queue, again while the store says it cannot yet: after nodes come back, the cluster
+    /// elects the queue consumer's leader in its own time, as a broker's dispatcher retries for it.
+    /// </summary>
+    private async Task<IDeliveryQueue> OpenQueueAsync(Stopwatch elapsed)
+    {
+        while (true)
+        {
+            try
+            {
+                return await Store.OpenQueueAsync(SubscriptionId);
+            }
+            catch (StoreUnavailableException) when (elapsed.Elapsed < Patience)
+            {
+                // Not yet: the consumer has no leader.
+            }
+        }
+    }
+
     /// <summary>Leases and settles delivered until every one of <paramref name="expected"/> came; returns how often each event came.</summary>
     private async Task<Dictionary<Guid, int>> DrainAsync(IReadOnlySet<Guid> expected)
     {
         var seen = new Dictionary<Guid, int>();
-        await using var queue = await Store.OpenQueueAsync(SubscriptionId);
         var elapsed = Stopwatch.StartNew();
+        await using var queue = await OpenQueueAsync(elapsed);
         while (!expected.All(seen.ContainsKey) && elapsed.Elapsed < Patience)
         {
             IReadOnlyList<DeliveryLease> leases;

@@ -28,6 +28,11 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
     private readonly ILogger<Dispatcher> _logger;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly Dictionary<string, SubscriptionWorker> _workers = new(StringComparer.Ordinal);
+
+    // Subscriptions whose queue the store could not open yet (guarded by _workers), and the loop that retries them.
+    private readonly HashSet<string> _unopened = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _reopenLoop;
     private readonly SemaphoreSlim _reconcileLock = new(1, 1);
     private bool _started;
     private bool _stopped;
@@ -52,6 +57,15 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
         lock (_workers)
         {
             return [.. _workers.Values.Where(w => !w.IsHealthy).Select(w => w.SubscriptionId)];
+        }
+    }
+
+    /// <summary>The subscriptions whose queue the store could not open yet: not delivered until a retry opens it.</summary>
+    public IReadOnlyList<string> UnopenedQueues()
+    {
+        lock (_workers)
+        {
+            return [.. _unopened.Order(StringComparer.Ordinal)];
         }
     }
 
@@ -85,6 +99,8 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
                     }
                 }
 
+                _unopened.RemoveWhere(id => !snapshot.Subscriptions.ContainsKey(id));
+
                 foreach (var (id, subscription) in snapshot.Subscriptions)
                 {
                     if (_workers.TryGetValue(id, out var worker))
@@ -106,18 +122,108 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
 
             foreach (var subscription in added)
             {
-                var queue = await _store.OpenQueueAsync(subscription.Id, cancellationToken).ConfigureAwait(false);
-                lock (_workers)
-                {
-                    _workers[subscription.Id] = new SubscriptionWorker(subscription, queue, _client, _classifier, _activity, _options, _timeProvider, _logger);
-                }
-
-                Log.WorkerStarted(_logger, subscription.Id, subscription.Policy.Concurrency);
+                await StartWorkerAsync(subscription, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             _reconcileLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Opens a subscription's queue and starts its worker. A queue the store cannot open now (a cluster electing its
+    /// leaders) is retried every <see cref="BrokerOptions.PollInterval"/> until it opens or the subscription goes; the
+    /// other subscriptions start meanwhile. Runs under the reconcile lock.
+    /// </summary>
+    private async Task StartWorkerAsync(Subscription subscription, CancellationToken cancellationToken)
+    {
+        IDeliveryQueue queue;
+        try
+        {
+            queue = await _store.OpenQueueAsync(subscription.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            bool first;
+            lock (_workers)
+            {
+                first = _unopened.Add(subscription.Id);
+                _reopenLoop ??= Task.Run(ReopenLoopAsync);
+            }
+
+            if (first)
+            {
+                Log.QueueOpenFailed(_logger, subscription.Id, ex);
+            }
+            else
+            {
+                Log.QueueOpenRetryFailed(_logger, subscription.Id, ex.Message);
+            }
+
+            return;
+        }
+
+        lock (_workers)
+        {
+            _unopened.Remove(subscription.Id);
+            _workers[subscription.Id] = new SubscriptionWorker(subscription, queue, _client, _classifier, _activity, _options, _timeProvider, _logger);
+        }
+
+        Log.WorkerStarted(_logger, subscription.Id, subscription.Policy.Concurrency);
+    }
+
+    /// <summary>Retries the queues that could not be opened, every poll interval, until none is left or the broker stops.</summary>
+    private async Task ReopenLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(_options.PollInterval, _timeProvider, stopping).ConfigureAwait(false);
+                await _reconcileLock.WaitAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    var snapshot = _registry.Current;
+                    List<Subscription> retry = [];
+                    lock (_workers)
+                    {
+                        _unopened.RemoveWhere(id => !snapshot.Subscriptions.ContainsKey(id));
+                        retry.AddRange(_unopened.Select(id => snapshot.Subscriptions[id]));
+                    }
+
+                    if (!_stopped)
+                    {
+                        foreach (var subscription in retry)
+                        {
+                            await StartWorkerAsync(subscription, stopping).ConfigureAwait(false);
+                        }
+                    }
+                }
+                finally
+                {
+                    _reconcileLock.Release();
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Nothing here is expected to throw; the loop goes on at the next interval.
+                Log.ReopenLoopFailed(_logger, ex);
+            }
+
+            lock (_workers)
+            {
+                if (_unopened.Count == 0 || _stopped)
+                {
+                    _reopenLoop = null;
+                    return;
+                }
+            }
         }
     }
 
@@ -140,6 +246,7 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
     /// <inheritdoc/>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        Task? reopenLoop = null;
         await _reconcileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -154,7 +261,11 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
             {
                 workers = [.. _workers.Values];
                 _workers.Clear();
+                _unopened.Clear();
+                reopenLoop = _reopenLoop;
             }
+
+            await _stopping.CancelAsync().ConfigureAwait(false);
 
             await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask())).ConfigureAwait(false);
         }
@@ -162,11 +273,21 @@ internal sealed class Dispatcher : IHostedLifecycleService, IAsyncDisposable
         {
             _reconcileLock.Release();
         }
+
+        // Outside the lock: the loop may be waiting for it, and ends at the cancellation.
+        if (reopenLoop is not null)
+        {
+            await reopenLoop.ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc/>
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
 }

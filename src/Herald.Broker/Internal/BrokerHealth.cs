@@ -43,17 +43,34 @@ internal sealed class StoreHealthCheck(IEventStore store) : IHealthCheck
 }
 
 /// <summary>
-/// Degraded when a subscription's worker has stopped on its own: the broker still accepts events, but that
-/// subscription's are not delivered until the broker restarts.
+/// Degraded when a subscription is not being delivered: its worker stopped on its own (until the broker restarts), or
+/// the store could not open its queue yet (the broker retries by itself). The broker still accepts events meanwhile.
 /// </summary>
 internal sealed class DeliveryHealthCheck(Dispatcher dispatcher) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Of(dispatcher.StoppedWorkers()));
+        Task.FromResult(Of(dispatcher.StoppedWorkers(), dispatcher.UnopenedQueues()));
 
-    /// <summary>The result for the subscriptions whose worker has stopped.</summary>
-    public static HealthCheckResult Of(IReadOnlyList<string> stopped) =>
-        stopped.Count == 0
-            ? HealthCheckResult.Healthy("Every subscription's worker is running.")
-            : HealthCheckResult.Degraded($"Delivery has stopped for {string.Join(", ", stopped)}; the broker's log says why. Events are still accepted; restart the broker to deliver them.");
+    /// <summary>The result for the subscriptions whose worker has stopped and those whose queue is not open yet.</summary>
+    public static HealthCheckResult Of(IReadOnlyList<string> stopped, IReadOnlyList<string> unopened)
+    {
+        if (stopped.Count == 0 && unopened.Count == 0)
+        {
+            return HealthCheckResult.Healthy("Every subscription's worker is running.");
+        }
+
+        var parts = new List<string>();
+        if (stopped.Count > 0)
+        {
+            parts.Add($"Delivery has stopped for {string.Join(", ", stopped)}; the broker's log says why. Restart the broker to deliver them.");
+        }
+
+        if (unopened.Count > 0)
+        {
+            parts.Add($"The store could not open the queue of {string.Join(", ", unopened)} yet; the broker retries every poll interval and its log says why.");
+        }
+
+        parts.Add("Events are still accepted.");
+        return HealthCheckResult.Degraded(string.Join(" ", parts));
+    }
 }

@@ -20,6 +20,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Stopped delivering subscription {SubscriptionId}")]
     public static partial void WorkerStopped(ILogger logger, string subscriptionId);
 
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "Could not open the queue of {SubscriptionId}; it is not delivered until a retry, every poll interval, opens it")]
+    public static partial void QueueOpenFailed(ILogger logger, string subscriptionId, Exception exception);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Debug, Message = "Still cannot open the queue of {SubscriptionId}: {Reason}; retrying")]
+    public static partial void QueueOpenRetryFailed(ILogger logger, string subscriptionId, string reason);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "The loop that retries unopened queues failed; it goes on at the next interval")]
+    public static partial void ReopenLoopFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Could not lease deliveries of {SubscriptionId}; retrying")]
     public static partial void LeaseFailed(ILogger logger, string subscriptionId, Exception exception);
 
