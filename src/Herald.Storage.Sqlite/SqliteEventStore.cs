@@ -73,8 +73,14 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
             Execute(_writeConnection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + (_options.SynchronousFull ? "FULL" : "NORMAL") + "; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA wal_autocheckpoint=0;");
             using (var transaction = _writeConnection.BeginTransaction())
             {
+                var older = IsOlderFile(_writeConnection, transaction);
                 Execute(_writeConnection, transaction, Schema.Create);
                 AddMissingColumns(_writeConnection, transaction);
+                if (older)
+                {
+                    UpgradeOlderFile(_writeConnection, transaction);
+                }
+
                 transaction.Commit();
             }
         }
@@ -96,9 +102,6 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
 
         _checkpointer = new WalCheckpointer(checkpointConnection);
         _writer = new GroupCommitWriter(_writeConnection, _options.WriteQueueCapacity, _checkpointer.Committed);
-
-        // Files written before leases moved to memory may hold rows marked in flight: they are due again at once.
-        await WriteAsync((c, t) => Execute(c, t, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1"), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -199,6 +202,27 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         catch (SqliteException ex)
         {
             throw new StoreUnavailableException($"The SQLite store could not be read: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Whether the file was made by a Herald older than <see cref="Schema.Create"/>: it has deliveries but not their queue index.</summary>
+    private static bool IsOlderFile(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var probe = Command(connection, transaction,
+            "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'deliveries') - (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_queue')");
+        return Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>
+    /// Brings a file made by an older Herald to this schema, once: rows marked in flight (written before leases moved to
+    /// memory) become pending and due at once, and the indexes <see cref="Schema.Create"/> replaced are dropped.
+    /// </summary>
+    private static void UpgradeOlderFile(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        Execute(connection, transaction, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1");
+        foreach (var index in Schema.ReplacedIndexes)
+        {
+            Execute(connection, transaction, $"DROP INDEX IF EXISTS {index}");
         }
     }
 

@@ -1,6 +1,11 @@
 namespace Herald.Storage.Sqlite.Internal;
 
-/// <summary>The database schema. States: 0 pending, 1 in flight, 2 delivered, 3 dead.</summary>
+/// <summary>
+/// The database schema. States: 0 pending, 1 in flight (only in files from before leases moved to memory), 2 delivered,
+/// 3 dead. Each index is a write on the hot path, so there are few: one index serves a subscription's queue (pending by
+/// due time), its counts (by state) and its dead letters; an event's id is unique by construction (a UUIDv7 the broker
+/// makes) and is never looked up, so it has no index.
+/// </summary>
 internal static class Schema
 {
     public const string Create = """
@@ -19,7 +24,7 @@ internal static class Schema
         );
         CREATE TABLE IF NOT EXISTS events (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
+            id TEXT NOT NULL,
             account TEXT NOT NULL,
             workspace TEXT NOT NULL,
             sender TEXT NOT NULL,
@@ -43,8 +48,7 @@ internal static class Schema
         CREATE INDEX IF NOT EXISTS events_tenant ON events (account, workspace, seq);
         CREATE INDEX IF NOT EXISTS events_time ON events (time);
         CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_seq);
-        CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (subscription_id, due_at) WHERE state IN (0, 1);
-        CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (subscription_id, state);
+        CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (subscription_id, state, due_at);
         CREATE TABLE IF NOT EXISTS attempts (
             delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
             attempt INTEGER NOT NULL,
@@ -65,6 +69,12 @@ internal static class Schema
             PRIMARY KEY (account, workspace, sender, key)
         );
         """;
+
+    /// <summary>
+    /// Indexes of older schemas that <see cref="Create"/> replaced (by <c>deliveries_queue</c>): dropped when a file that
+    /// has them is opened, after its rows marked in flight are made pending again with their help.
+    /// </summary>
+    public static readonly string[] ReplacedIndexes = ["deliveries_due", "deliveries_state"];
 
     /// <summary>Columns added since the first schema, made in a database that lacks them: (table, column, definition).</summary>
     public static readonly (string Table, string Column, string Definition)[] AddedColumns =
