@@ -48,10 +48,12 @@ internal static class BrokerAuth
     {
         services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(SchemeName, null);
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(SchemeName).RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminPolicy, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().AddRequirements(CallerRequirement.Admin))
-            .AddPolicy(WorkspacePolicy, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().AddRequirements(CallerRequirement.Workspace))
-            .AddPolicy(WorkspaceAppPolicy, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser().AddRequirements(CallerRequirement.WorkspaceApp));
+            // The policies name no scheme: the one scheme is the default, so authorization reuses the result the
+            // authentication middleware already has instead of authenticating again and merging a new principal.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(CallerRequirement.Admin))
+            .AddPolicy(WorkspacePolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(CallerRequirement.Workspace))
+            .AddPolicy(WorkspaceAppPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(CallerRequirement.WorkspaceApp));
         services.AddSingleton<IAuthorizationHandler, CallerRequirementHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, RefusalWriter>();
         return services;
