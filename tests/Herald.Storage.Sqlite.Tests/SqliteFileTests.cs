@@ -55,6 +55,59 @@ public sealed class SqliteFileTests
     }
 
     [Fact]
+    public async Task Open_ADatabaseWithTheOlderIndexes_ReplacesThem_AndMakesRowsMarkedInFlightDue()
+    {
+        await using var factory = new SqliteStoreFactory();
+        await using (var old = new SqliteConnection($"Data Source={factory.DatabasePath}"))
+        {
+            await old.OpenAsync();
+            await using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account TEXT NOT NULL, workspace TEXT NOT NULL,
+                    sender TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, time INTEGER NOT NULL, traceparent TEXT, tracestate TEXT);
+                CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL REFERENCES events(seq), subscription_id TEXT NOT NULL,
+                    state INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, dead_reason TEXT, dead_at INTEGER);
+                CREATE INDEX deliveries_due ON deliveries (subscription_id, due_at) WHERE state IN (0, 1);
+                CREATE INDEX deliveries_state ON deliveries (subscription_id, state);
+                INSERT INTO events VALUES (1, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000000, NULL, NULL);
+                INSERT INTO events VALUES (2, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000001, NULL, NULL);
+                INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (1, 's1', 1, 4102444800000);
+                INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (2, 's1', 0, 0);
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using (var store = await factory.OpenAsync())
+        await using (var queue = await store.Events.OpenQueueAsync("s1"))
+        {
+            // The row an older broker had marked in flight (due far in the future) is due at once, as the pending one is.
+            var leased = await queue.LeaseAsync(2, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
+            Assert.Equal(
+                [Guid.Parse("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), Guid.Parse("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c")],
+                leased.Select(l => l.Event.Id).Order());
+            var counts = (await store.Events.CountAsync(["s1"]))["s1"];
+            Assert.Equal(2, counts.Pending + counts.InFlight);
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var check = new SqliteConnection($"Data Source={factory.DatabasePath}");
+        await check.OpenAsync();
+        await using var indexes = check.CreateCommand();
+        indexes.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+        var names = new List<string>();
+        await using (var reader = await indexes.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                names.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(["deliveries_event", "deliveries_queue"], names);
+    }
+
+    [Fact]
     public async Task Open_OnAPathThatCannotBeAFile_SaysSoAsStoreUnavailable()
     {
         var folder = Directory.CreateTempSubdirectory("herald-sqlite-test-");
