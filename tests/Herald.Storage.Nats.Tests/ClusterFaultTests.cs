@@ -124,37 +124,25 @@ public sealed class ClusterFaultTests(NatsClusterFixture nats) : IAsyncLifetime
     }
 
     /// <summary>Resends until the cluster takes it again (it elects its stream leaders after the restart).</summary>
-    private async Task<AppendResult> ResendAsync(HeraldEvent evt, string key)
-    {
-        var elapsed = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return await Store.AppendAsync(evt, [SubscriptionId], key);
-            }
-            catch (StoreUnavailableException) when (elapsed.Elapsed < Patience)
-            {
-                // Not yet: the stream is electing a leader.
-            }
-        }
-    }
+    private Task<AppendResult> ResendAsync(HeraldEvent evt, string key) =>
+        WhileUnavailableAsync(async () => await Store.AppendAsync(evt, [SubscriptionId], key), Stopwatch.StartNew());
 
     /// <summary>
-    /// Opens the subscription's queue, again while the store says it cannot yet: after nodes come back, the cluster
-    /// elects the queue consumer's leader in its own time, as a broker's dispatcher retries for it.
+    /// Runs <paramref name="call"/> again while the store says it cannot yet, within <see cref="Patience"/> from
+    /// <paramref name="elapsed"/>'s start: after nodes come back, the cluster elects its stream and consumer leaders in
+    /// its own time, and a broker retries as this does.
     /// </summary>
-    private async Task<IDeliveryQueue> OpenQueueAsync(Stopwatch elapsed)
+    private static async Task<T> WhileUnavailableAsync<T>(Func<Task<T>> call, Stopwatch elapsed)
     {
         while (true)
         {
             try
             {
-                return await Store.OpenQueueAsync(SubscriptionId);
+                return await call();
             }
             catch (StoreUnavailableException) when (elapsed.Elapsed < Patience)
             {
-                // Not yet: the consumer has no leader.
+                // Not yet: a leader is being elected.
             }
         }
     }
@@ -164,7 +152,7 @@ public sealed class ClusterFaultTests(NatsClusterFixture nats) : IAsyncLifetime
     {
         var seen = new Dictionary<Guid, int>();
         var elapsed = Stopwatch.StartNew();
-        await using var queue = await OpenQueueAsync(elapsed);
+        await using var queue = await WhileUnavailableAsync(async () => await Store.OpenQueueAsync(SubscriptionId), elapsed);
         while (!expected.All(seen.ContainsKey) && elapsed.Elapsed < Patience)
         {
             IReadOnlyList<DeliveryLease> leases;

@@ -24,23 +24,14 @@ public sealed class SqliteFileTests
     public async Task Open_ADatabaseFromBeforeTraceState_AddsTheColumn_AndKeepsItsEvents()
     {
         await using var factory = new SqliteStoreFactory();
-        await using (var old = new SqliteConnection($"Data Source={factory.DatabasePath}"))
-        {
-            await old.OpenAsync();
-            await using var command = old.CreateCommand();
-            command.CommandText = """
+        await WriteOlderFileAsync(factory.DatabasePath, """
                 CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account TEXT NOT NULL, workspace TEXT NOT NULL,
                     sender TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, time INTEGER NOT NULL, traceparent TEXT);
-                CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL REFERENCES events(seq), subscription_id TEXT NOT NULL,
-                    state INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, dead_reason TEXT, dead_at INTEGER);
                 INSERT INTO events VALUES (1, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000000,
                     '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
                 INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (1, 's1', 0, 0);
-                """;
-            await command.ExecuteNonQueryAsync();
-        }
+                """);
 
-        SqliteConnection.ClearAllPools();
         await using var store = await factory.OpenAsync();
         await using var queue = await store.Events.OpenQueueAsync("s1");
         var lease = Assert.Single(await queue.LeaseAsync(1, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)));
@@ -58,26 +49,17 @@ public sealed class SqliteFileTests
     public async Task Open_ADatabaseWithTheOlderIndexes_ReplacesThem_AndMakesRowsMarkedInFlightDue()
     {
         await using var factory = new SqliteStoreFactory();
-        await using (var old = new SqliteConnection($"Data Source={factory.DatabasePath}"))
-        {
-            await old.OpenAsync();
-            await using var command = old.CreateCommand();
-            command.CommandText = """
+        await WriteOlderFileAsync(factory.DatabasePath, """
                 CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, account TEXT NOT NULL, workspace TEXT NOT NULL,
                     sender TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, time INTEGER NOT NULL, traceparent TEXT, tracestate TEXT);
-                CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL REFERENCES events(seq), subscription_id TEXT NOT NULL,
-                    state INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, dead_reason TEXT, dead_at INTEGER);
                 CREATE INDEX deliveries_due ON deliveries (subscription_id, due_at) WHERE state IN (0, 1);
                 CREATE INDEX deliveries_state ON deliveries (subscription_id, state);
                 INSERT INTO events VALUES (1, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000000, NULL, NULL);
                 INSERT INTO events VALUES (2, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000001, NULL, NULL);
                 INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (1, 's1', 1, 4102444800000);
                 INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (2, 's1', 0, 0);
-                """;
-            await command.ExecuteNonQueryAsync();
-        }
+                """);
 
-        SqliteConnection.ClearAllPools();
         await using (var store = await factory.OpenAsync())
         await using (var queue = await store.Events.OpenQueueAsync("s1"))
         {
@@ -105,6 +87,26 @@ public sealed class SqliteFileTests
         }
 
         Assert.Equal(["deliveries_event", "deliveries_queue"], names);
+    }
+
+    /// <summary>
+    /// Writes a file as an older Herald left it: its <c>deliveries</c> table, as every schema had it, and what
+    /// <paramref name="sql"/> adds (that version's events table, indexes and rows).
+    /// </summary>
+    private static async Task WriteOlderFileAsync(string path, string sql)
+    {
+        await using (var old = new SqliteConnection($"Data Source={path}"))
+        {
+            await old.OpenAsync();
+            await using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL REFERENCES events(seq), subscription_id TEXT NOT NULL,
+                    state INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, dead_reason TEXT, dead_at INTEGER);
+                """ + sql;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
     }
 
     [Fact]

@@ -110,7 +110,8 @@ internal sealed class DeliveryClient
         };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         request.Content.Headers.ContentLength = evt.Body.Length;
-        var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var seconds = now.ToUnixTimeSeconds();
+        var timestamp = seconds.ToString(CultureInfo.InvariantCulture);
         var attemptText = (uint)attempt < (uint)AttemptText.Length ? AttemptText[attempt] : attempt.ToString(CultureInfo.InvariantCulture);
         var headers = request.Headers;
         headers.TryAddWithoutValidation(HeraldHeaders.EventHandlerId, subscription.HandlerId);
@@ -131,7 +132,7 @@ internal sealed class DeliveryClient
 
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.WebhookTimestamp, timestamp);
-        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningKey, id, now.ToUnixTimeSeconds(), evt.Body.Span));
+        headers.TryAddWithoutValidation(HeraldHeaders.WebhookSignature, WebhookSignature.Sign(app.SigningKey, id, seconds, evt.Body.Span));
         var context = new DeliveryContext(id, timestamp, requestId, subscription.HandlerId, evt.Key, evt.Sender, evt.Subject, evt.Account, evt.Workspace, attemptText);
         headers.TryAddWithoutValidation(HeraldHeaders.ContextSignature, DeliveryContextSignature.Sign(app.SigningKey, context));
         return request;

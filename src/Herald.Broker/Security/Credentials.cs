@@ -60,7 +60,12 @@ internal sealed class Credentials
         WebhookSignature.SecretPrefix + Convert.ToBase64String(Derive("signing", account, workspace, sender, nonce));
 
     /// <summary>SHA-256 of a token, hex: what the store keeps.</summary>
-    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    public static string Hash(string token)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Hash(token, hash);
+        return Convert.ToHexStringLower(hash);
+    }
 
     /// <summary>
     /// What a presented token is: <see cref="TokenCheck.IsAdmin"/> when it is the admin token (compared in constant time),
@@ -69,10 +74,16 @@ internal sealed class Credentials
     public TokenCheck Check(ReadOnlySpan<char> token)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Hash(token, hash);
+        return CryptographicOperations.FixedTimeEquals(hash, _adminTokenHash) ? new TokenCheck(true, null) : new TokenCheck(false, Convert.ToHexStringLower(hash));
+    }
+
+    /// <summary>SHA-256 of a token's UTF-8, into <paramref name="hash"/>.</summary>
+    private static void Hash(ReadOnlySpan<char> token, Span<byte> hash)
+    {
         var length = Encoding.UTF8.GetMaxByteCount(token.Length);
         var text = length <= 512 ? stackalloc byte[length] : new byte[length];
         SHA256.HashData(text[..Encoding.UTF8.GetBytes(token, text)], hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _adminTokenHash) ? new TokenCheck(true, null) : new TokenCheck(false, Convert.ToHexStringLower(hash));
     }
 
     private byte[] Derive(string purpose, string account, string workspace, string sender, string nonce) =>
