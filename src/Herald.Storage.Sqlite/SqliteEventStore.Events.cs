@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using Herald.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Herald.Storage.Sqlite;
 
@@ -13,7 +13,7 @@ public sealed partial class SqliteEventStore
     {
         ArgumentNullException.ThrowIfNull(evt);
         ArgumentNullException.ThrowIfNull(subscriptionIds);
-        var (result, deliveryIds) = await WriteAsync((c, t) => Append(t, evt, subscriptionIds, idempotencyKey), cancellationToken).ConfigureAwait(false);
+        var (result, deliveryIds) = await WriteAsync((_, _) => Append(evt, subscriptionIds, idempotencyKey), cancellationToken).ConfigureAwait(false);
         if (!result.Duplicate)
         {
             for (var i = 0; i < deliveryIds.Length; i++)
@@ -28,45 +28,61 @@ public sealed partial class SqliteEventStore
         return result;
     }
 
-    private (AppendResult Result, long[] DeliveryIds) Append(SqliteTransaction t, HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey)
+    private (AppendResult Result, long[] DeliveryIds) Append(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey)
     {
         var now = NowMs;
         if (idempotencyKey is not null)
         {
-            var find = Writer.Statement(t, "SELECT event_id, deliveries FROM idempotency WHERE account = $a AND workspace = $w AND sender = $s AND key = $k AND expires_at > $now");
-            Bind(find, ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", idempotencyKey), ("$now", now));
-            using var reader = find.ExecuteReader();
-            if (reader.Read())
+            var find = Writer.Prepared("SELECT event_id, deliveries FROM idempotency WHERE account = ?1 AND workspace = ?2 AND sender = ?3 AND key = ?4 AND expires_at > ?5");
+            find.Bind(1, evt.Account);
+            find.Bind(2, evt.Workspace);
+            find.Bind(3, evt.Sender);
+            find.Bind(4, idempotencyKey);
+            find.Bind(5, now);
+            if (find.ReadFirst(static row => new AppendResult(Guid.Parse(raw.sqlite3_column_text(row, 0).utf8_to_string()), raw.sqlite3_column_int(row, 1), Duplicate: true)) is { } duplicate)
             {
-                return (new AppendResult(Guid.Parse(reader.GetString(0)), reader.GetInt32(1), Duplicate: true), []);
+                return (duplicate, []);
             }
         }
 
         var id = evt.Id.ToString();
-        var insert = Writer.Statement(t, "INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent, tracestate) VALUES ($id, $a, $w, $s, $k, $subj, $body, $time, $tp, $ts) RETURNING seq");
-        Bind(insert, ("$id", id), ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", evt.Key), ("$subj", evt.Subject),
-            ("$body", WholeArray(evt.Body)), ("$time", ToUnixMs(evt.Time)), ("$tp", evt.TraceParent), ("$ts", evt.TraceState));
-        var seq = (long)insert.ExecuteScalar()!;
+        var insert = Writer.Prepared("INSERT INTO events (id, account, workspace, sender, key, subject, body, time, traceparent, tracestate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        insert.Bind(1, id);
+        insert.Bind(2, evt.Account);
+        insert.Bind(3, evt.Workspace);
+        insert.Bind(4, evt.Sender);
+        insert.Bind(5, evt.Key);
+        insert.Bind(6, evt.Subject);
+        insert.Bind(7, evt.Body.Span);
+        insert.Bind(8, ToUnixMs(evt.Time));
+        insert.Bind(9, evt.TraceParent);
+        insert.Bind(10, evt.TraceState);
+        var seq = insert.Insert();
 
         var deliveryIds = new long[subscriptionIds.Count];
         if (subscriptionIds.Count > 0)
         {
-            var delivery = Writer.Statement(t, "INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES ($seq, $sub, 0, 0, $due) RETURNING id");
-            GroupCommitWriter.Set(delivery, "$seq", seq);
-            GroupCommitWriter.Set(delivery, "$due", now);
+            var delivery = Writer.Prepared("INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES (?1, ?2, 0, 0, ?3)");
             for (var i = 0; i < subscriptionIds.Count; i++)
             {
-                GroupCommitWriter.Set(delivery, "$sub", subscriptionIds[i]);
-                deliveryIds[i] = (long)delivery.ExecuteScalar()!;
+                delivery.Bind(1, seq);
+                delivery.Bind(2, subscriptionIds[i]);
+                delivery.Bind(3, now);
+                deliveryIds[i] = delivery.Insert();
             }
         }
 
         if (idempotencyKey is not null)
         {
-            var remember = Writer.Statement(t, "INSERT OR REPLACE INTO idempotency (account, workspace, sender, key, event_id, deliveries, expires_at) VALUES ($a, $w, $s, $k, $id, $n, $exp)");
-            Bind(remember, ("$a", evt.Account), ("$w", evt.Workspace), ("$s", evt.Sender), ("$k", idempotencyKey), ("$id", id),
-                ("$n", subscriptionIds.Count), ("$exp", now + (long)_options.DedupeWindow.TotalMilliseconds));
-            remember.ExecuteNonQuery();
+            var remember = Writer.Prepared("INSERT OR REPLACE INTO idempotency (account, workspace, sender, key, event_id, deliveries, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            remember.Bind(1, evt.Account);
+            remember.Bind(2, evt.Workspace);
+            remember.Bind(3, evt.Sender);
+            remember.Bind(4, idempotencyKey);
+            remember.Bind(5, id);
+            remember.Bind(6, subscriptionIds.Count);
+            remember.Bind(7, now + (long)_options.DedupeWindow.TotalMilliseconds);
+            remember.Execute();
         }
 
         return (new AppendResult(evt.Id, subscriptionIds.Count, Duplicate: false), deliveryIds);
@@ -203,7 +219,7 @@ public sealed partial class SqliteEventStore
 
     /// <summary>Writes settlements in one transaction; returns, for each, whether it changed the delivery (it was still pending).</summary>
     internal ValueTask<bool[]> WriteSettlementsAsync(IReadOnlyList<(long DeliveryId, Settlement Settlement)> settlements, CancellationToken cancellationToken) =>
-        WriteAsync((c, t) =>
+        WriteAsync((_, _) =>
         {
             var now = NowMs;
             var applied = new bool[settlements.Count];
@@ -211,33 +227,38 @@ public sealed partial class SqliteEventStore
             {
                 var (deliveryId, settlement) = settlements[i];
                 var attempt = settlement.Attempt?.Attempt ?? settlement.Lease.Attempt;
-                var update = settlement.Kind switch
+                PreparedStatement update;
+                switch (settlement.Kind)
                 {
-                    SettlementKind.Delivered => Writer.Statement(t, "UPDATE deliveries SET state = 2, attempts = $n WHERE id = $id AND state = 0"),
-                    SettlementKind.Retry => Writer.Statement(t, "UPDATE deliveries SET attempts = $n, due_at = $due WHERE id = $id AND state = 0"),
-                    _ => Writer.Statement(t, "UPDATE deliveries SET state = 3, attempts = $n, dead_reason = $reason, dead_at = $now WHERE id = $id AND state = 0"),
-                };
-                GroupCommitWriter.Set(update, "$id", deliveryId);
-                GroupCommitWriter.Set(update, "$n", attempt);
-                if (settlement.Kind == SettlementKind.Retry)
-                {
-                    GroupCommitWriter.Set(update, "$due", DueMs(settlement.RetryIn));
-                }
-                else if (settlement.Kind == SettlementKind.Dead)
-                {
-                    GroupCommitWriter.Set(update, "$reason", settlement.DeadReason ?? "unknown");
-                    GroupCommitWriter.Set(update, "$now", now);
+                    case SettlementKind.Delivered:
+                        update = Writer.Prepared("UPDATE deliveries SET state = 2, attempts = ?2 WHERE id = ?1 AND state = 0");
+                        break;
+                    case SettlementKind.Retry:
+                        update = Writer.Prepared("UPDATE deliveries SET attempts = ?2, due_at = ?3 WHERE id = ?1 AND state = 0");
+                        update.Bind(3, DueMs(settlement.RetryIn));
+                        break;
+                    default:
+                        update = Writer.Prepared("UPDATE deliveries SET state = 3, attempts = ?2, dead_reason = ?3, dead_at = ?4 WHERE id = ?1 AND state = 0");
+                        update.Bind(3, settlement.DeadReason ?? "unknown");
+                        update.Bind(4, now);
+                        break;
                 }
 
-                applied[i] = update.ExecuteNonQuery() == 1;
+                update.Bind(1, deliveryId);
+                update.Bind(2, attempt);
+                applied[i] = update.Execute() == 1;
 
                 // Attempt records are kept for what may become a dead letter: a delivered attempt needs none.
                 if (applied[i] && settlement.Kind != SettlementKind.Delivered && settlement.Attempt is { } record)
                 {
-                    var insert = Writer.Statement(t, "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error) VALUES ($id, $n, $at, $ms, $status, $error)");
-                    Bind(insert, ("$id", deliveryId), ("$n", record.Attempt), ("$at", ToUnixMs(record.StartedAt)), ("$ms", record.Duration.TotalMilliseconds),
-                        ("$status", record.Status), ("$error", record.Error));
-                    insert.ExecuteNonQuery();
+                    var insert = Writer.Prepared("INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                    insert.Bind(1, deliveryId);
+                    insert.Bind(2, record.Attempt);
+                    insert.Bind(3, ToUnixMs(record.StartedAt));
+                    insert.Bind(4, record.Duration.TotalMilliseconds);
+                    insert.Bind(5, record.Status);
+                    insert.Bind(6, record.Error);
+                    insert.Execute();
                 }
             }
 
@@ -261,18 +282,6 @@ public sealed partial class SqliteEventStore
     internal TimeProvider TimeProvider => _timeProvider;
 
     internal int QueueMemoryCapacity => _options.QueueMemoryCapacity;
-
-    private static void Bind(SqliteCommand command, params (string Name, object? Value)[] parameters)
-    {
-        foreach (var (name, value) in parameters)
-        {
-            GroupCommitWriter.Set(command, name, value);
-        }
-    }
-
-    /// <summary>The body's own array when it is one whole array (a publish reads it into one), else a copy.</summary>
-    private static byte[] WholeArray(ReadOnlyMemory<byte> body) =>
-        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : body.ToArray();
 
     private static HeraldEvent ReadEvent(SqliteDataReader reader, int first) => new(
         Guid.Parse(reader.GetString(first)),

@@ -14,7 +14,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     private readonly SqliteConnection _connection;
     private readonly Channel<PendingWrite> _queue;
-    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
     private readonly Task _loop;
 
     private readonly Action _committed;
@@ -40,35 +40,18 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// A prepared statement on the writer's connection, kept for reuse with the parameters of its last run (set them
-    /// all with <see cref="Set"/> before running it again). Only for use inside a write, which runs on the writer.
+    /// A hot statement prepared once on the writer's connection (<see cref="PreparedStatement"/>); bind every parameter
+    /// before each run. Only for use inside a write, which runs on the writer.
     /// </summary>
-    public SqliteCommand Statement(SqliteTransaction transaction, string sql)
+    public PreparedStatement Prepared(string sql)
     {
-        if (!_statements.TryGetValue(sql, out var command))
+        if (!_statements.TryGetValue(sql, out var statement))
         {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            _statements[sql] = command;
+            statement = new PreparedStatement(_connection, sql);
+            _statements[sql] = statement;
         }
 
-        command.Transaction = transaction;
-        return command;
-    }
-
-    /// <summary>Sets a parameter of a kept statement, adding it on the statement's first run.</summary>
-    public static void Set(SqliteCommand command, string name, object? value)
-    {
-        var parameters = command.Parameters;
-        var index = parameters.IndexOf(name);
-        if (index < 0)
-        {
-            parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-        else
-        {
-            parameters[index].Value = value ?? DBNull.Value;
-        }
+        return statement;
     }
 
     private async Task RunAsync()
@@ -134,9 +117,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        foreach (var command in _statements.Values)
+        foreach (var statement in _statements.Values)
         {
-            command.Dispose();
+            statement.Dispose();
         }
     }
 
