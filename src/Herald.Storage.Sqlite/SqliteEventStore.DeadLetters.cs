@@ -109,7 +109,8 @@ public sealed partial class SqliteEventStore
     private static (string Where, List<(string Name, object? Value)> Parameters) DeadLetterFilter(string account, string workspace, DeadLetterSelector selector)
     {
         var parameters = new List<(string, object?)> { ("$a", account), ("$w", workspace) };
-        var where = new StringBuilder("state = 3 AND event_seq IN (SELECT seq FROM events WHERE account = $a AND workspace = $w)");
+        // Dead rows have an index of their own (deliveries_dead); each one's event is found by its number.
+        var where = new StringBuilder("state = 3 AND EXISTS (SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq AND e.account = $a AND e.workspace = $w)");
         if (selector.SubscriptionId is not null)
         {
             where.Append(" AND subscription_id = $sub");

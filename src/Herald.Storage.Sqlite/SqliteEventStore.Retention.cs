@@ -1,14 +1,24 @@
+using Microsoft.Data.Sqlite;
+
 namespace Herald.Storage.Sqlite;
 
 public sealed partial class SqliteEventStore
 {
+    /// <summary>
+    /// How far an event's time may run behind a later-numbered event's for <see cref="FirstSeqAtOrAfter"/> to still find
+    /// it: the event's time is taken when it is published, a moment before its append is committed, and a system clock
+    /// may step back a little. An event that trails more than this is found by the next prune, or not by a replay.
+    /// </summary>
+    private const long SequenceTimeSlackMs = 60_000;
+
     /// <inheritdoc/>
     public async ValueTask<int> ReplayAsync(string subscriptionId, DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         var count = await WriteAsync((c, t) =>
         {
-            const string Matching = "subscription_id = $sub AND state IN (2, 3) AND event_seq IN (SELECT seq FROM events WHERE time >= $since)";
-            (string, object?)[] ps = [("$sub", subscriptionId), ("$since", ToUnixMs(since)), ("$now", NowMs)];
+            var sinceMs = ToUnixMs(since);
+            const string Matching = "subscription_id = $sub AND state IN (2, 3) AND event_seq IN (SELECT seq FROM events WHERE seq >= $from AND time >= $since)";
+            (string, object?)[] ps = [("$sub", subscriptionId), ("$from", FirstSeqAtOrAfter(c, t, sinceMs - SequenceTimeSlackMs)), ("$since", sinceMs), ("$now", NowMs)];
             Execute(c, t, $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {Matching})", ps);
             return Execute(c, t, $"UPDATE deliveries SET state = 0, attempts = 0, due_at = $now, dead_reason = NULL, dead_at = NULL WHERE {Matching}", ps);
         }, cancellationToken).ConfigureAwait(false);
@@ -21,13 +31,14 @@ public sealed partial class SqliteEventStore
         WriteAsync((c, t) =>
         {
             var now = NowMs;
-            (string, object?)[] ps = [("$before", now - (long)retention.TotalMilliseconds), ("$batch", batch), ("$now", now)];
+            var before = now - (long)retention.TotalMilliseconds;
+            (string, object?)[] ps = [("$below", FirstSeqAtOrAfter(c, t, before)), ("$before", before), ("$batch", batch), ("$now", now)];
             Execute(c, t, """
                 CREATE TEMP TABLE IF NOT EXISTS prune (seq INTEGER PRIMARY KEY);
                 DELETE FROM prune;
                 INSERT INTO prune (seq)
                 SELECT seq FROM events e
-                WHERE e.time < $before
+                WHERE e.seq < $below AND e.time < $before
                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state <> 2)
                 ORDER BY seq LIMIT $batch;
                 """, ps);
@@ -37,4 +48,40 @@ public sealed partial class SqliteEventStore
             Execute(c, t, "DELETE FROM idempotency WHERE expires_at <= $now", ps);
             return pruned;
         }, cancellationToken);
+
+    /// <summary>
+    /// The sequence number from which events were accepted at or after <paramref name="timeMs"/>: a binary search over the
+    /// sequence, which follows the order events were accepted in (events have no index on their time, which would be a
+    /// write on every publish). Every event numbered below it has a time before <paramref name="timeMs"/> unless the clock
+    /// stepped back; one past every event when all are older.
+    /// </summary>
+    private static long FirstSeqAtOrAfter(SqliteConnection connection, SqliteTransaction? transaction, long timeMs)
+    {
+        using var bounds = Command(connection, transaction, "SELECT IFNULL(MIN(seq), 1), IFNULL(MAX(seq), 0) + 1 FROM events");
+        long low, high;
+        using (var reader = bounds.ExecuteReader())
+        {
+            reader.Read();
+            (low, high) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        using var probe = Command(connection, transaction, "SELECT seq, time FROM events WHERE seq >= $at ORDER BY seq LIMIT 1");
+        var at = probe.Parameters.Add("$at", SqliteType.Integer);
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            at.Value = middle;
+            using var reader = probe.ExecuteReader();
+            if (reader.Read() && reader.GetInt64(1) < timeMs)
+            {
+                low = reader.GetInt64(0) + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
 }

@@ -78,8 +78,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
                 AddMissingColumns(_writeConnection, transaction);
                 if (older)
                 {
-                    UpgradeOlderFile(_writeConnection, transaction);
+                    Execute(_writeConnection, transaction, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1");
                 }
+
+                DropReplacedIndexes(_writeConnection, transaction);
 
                 transaction.Commit();
             }
@@ -205,7 +207,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         }
     }
 
-    /// <summary>Whether the file was made by a Herald older than <see cref="Schema.Create"/>: it has deliveries but not their queue index.</summary>
+    /// <summary>
+    /// Whether the file was made by a Herald that kept leases in the file (before <c>deliveries_queue</c>): it has
+    /// deliveries but not their queue index, and its rows marked in flight (state 1) must be made pending and due at once.
+    /// </summary>
     private static bool IsOlderFile(SqliteConnection connection, SqliteTransaction transaction)
     {
         using var probe = Command(connection, transaction,
@@ -213,13 +218,9 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         return Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
-    /// <summary>
-    /// Brings a file made by an older Herald to this schema, once: rows marked in flight (written before leases moved to
-    /// memory) become pending and due at once, and the indexes <see cref="Schema.Create"/> replaced are dropped.
-    /// </summary>
-    private static void UpgradeOlderFile(SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>Drops the indexes of older schemas (<see cref="Schema.ReplacedIndexes"/>) that a file still has; nothing when it has none.</summary>
+    private static void DropReplacedIndexes(SqliteConnection connection, SqliteTransaction transaction)
     {
-        Execute(connection, transaction, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1");
         foreach (var index in Schema.ReplacedIndexes)
         {
             Execute(connection, transaction, $"DROP INDEX IF EXISTS {index}");

@@ -54,6 +54,8 @@ public sealed class SqliteFileTests
                     sender TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, time INTEGER NOT NULL, traceparent TEXT, tracestate TEXT);
                 CREATE INDEX deliveries_due ON deliveries (subscription_id, due_at) WHERE state IN (0, 1);
                 CREATE INDEX deliveries_state ON deliveries (subscription_id, state);
+                CREATE INDEX events_tenant ON events (account, workspace, seq);
+                CREATE INDEX events_time ON events (time);
                 INSERT INTO events VALUES (1, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000000, NULL, NULL);
                 INSERT INTO events VALUES (2, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000001, NULL, NULL);
                 INSERT INTO deliveries (event_seq, subscription_id, state, due_at) VALUES (1, 's1', 1, 4102444800000);
@@ -76,7 +78,7 @@ public sealed class SqliteFileTests
         await using var check = new SqliteConnection($"Data Source={factory.DatabasePath}");
         await check.OpenAsync();
         await using var indexes = check.CreateCommand();
-        indexes.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+        indexes.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('events', 'deliveries') AND name NOT LIKE 'sqlite_%' ORDER BY name";
         var names = new List<string>();
         await using (var reader = await indexes.ExecuteReaderAsync())
         {
@@ -86,7 +88,7 @@ public sealed class SqliteFileTests
             }
         }
 
-        Assert.Equal(["deliveries_event", "deliveries_queue"], names);
+        Assert.Equal(["deliveries_dead", "deliveries_event", "deliveries_queue"], names);
     }
 
     /// <summary>

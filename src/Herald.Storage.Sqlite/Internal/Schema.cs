@@ -2,9 +2,14 @@ namespace Herald.Storage.Sqlite.Internal;
 
 /// <summary>
 /// The database schema. States: 0 pending, 1 in flight (only in files from before leases moved to memory), 2 delivered,
-/// 3 dead. Each index is a write on the hot path, so there are few: one index serves a subscription's queue (pending by
-/// due time), its counts (by state) and its dead letters; an event's id is unique by construction (a UUIDv7 the broker
-/// makes) and is never looked up, so it has no index.
+/// 3 dead. Each index is a write on the hot path, so there are few:
+/// <list type="bullet">
+/// <item>one index serves a subscription's queue (pending by due time) and its counts (by state);</item>
+/// <item>dead letters have a partial index of their own, written only when a delivery dies;</item>
+/// <item>events have none but their sequence: they are numbered in the order they were accepted, so a time is found by
+/// a binary search over the sequence (<c>SqliteEventStore.FirstSeqAtOrAfter</c>), a tenant's dead letters through their
+/// deliveries, and an event's id, unique by construction (a UUIDv7 the broker makes), is never looked up.</item>
+/// </list>
 /// </summary>
 internal static class Schema
 {
@@ -45,10 +50,9 @@ internal static class Schema
             dead_reason TEXT,
             dead_at INTEGER
         );
-        CREATE INDEX IF NOT EXISTS events_tenant ON events (account, workspace, seq);
-        CREATE INDEX IF NOT EXISTS events_time ON events (time);
         CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_seq);
         CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (subscription_id, state, due_at);
+        CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (dead_at, id) WHERE state = 3;
         CREATE TABLE IF NOT EXISTS attempts (
             delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
             attempt INTEGER NOT NULL,
@@ -71,10 +75,12 @@ internal static class Schema
         """;
 
     /// <summary>
-    /// Indexes of older schemas that <see cref="Create"/> replaced (by <c>deliveries_queue</c>): dropped when a file that
-    /// has them is opened, after its rows marked in flight are made pending again with their help.
+    /// Indexes of older schemas that <see cref="Create"/> replaced: <c>deliveries_due</c> and <c>deliveries_state</c> (by
+    /// <c>deliveries_queue</c>), <c>events_tenant</c> and <c>events_time</c> (by <c>deliveries_dead</c> and the event
+    /// sequence). Dropped when a file that has them is opened, after the rows an older file marked in flight are made
+    /// pending again.
     /// </summary>
-    public static readonly string[] ReplacedIndexes = ["deliveries_due", "deliveries_state"];
+    public static readonly string[] ReplacedIndexes = ["deliveries_due", "deliveries_state", "events_tenant", "events_time"];
 
     /// <summary>Columns added since the first schema, made in a database that lacks them: (table, column, definition).</summary>
     public static readonly (string Table, string Column, string Definition)[] AddedColumns =
