@@ -53,6 +53,25 @@ public sealed class DeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Publish_Answers202_WithTheEventIdAndItsDeliveryCount_AsJson()
+    {
+        await LinkListenerAsync("""{"liveUsersUpdate":{"sender":"vtex.events-example","keys":["send-event"]}}""");
+        var token = await LinkSenderAsync();
+
+        using var response = await _broker.PublishAsync(token, "acme", "dev", "send-event", "{}");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(text.Length, response.Content.Headers.ContentLength);
+        var published = System.Text.Json.JsonSerializer.Deserialize<PublishResponse>(text, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        Assert.Equal(1, published.Deliveries);
+        Assert.Equal($$"""{"id":"{{Guid.Parse(published.Id)}}","deliveries":1}""", text);
+        await Eventually.TrueAsync(() => Deliveries().Length == 1, "a delivery");
+        Assert.Equal(published.Id, Deliveries()[0].Headers[HeraldHeaders.EventId]);
+    }
+
+    [Fact]
     public async Task Delivery_CarriesTheProtocolHeadersTheBodyVerbatimAndAValidSignature()
     {
         var listener = await LinkListenerAsync("""{"liveUsersUpdate":{"sender":"vtex.events-example","keys":["send-event"]}}""");

@@ -51,10 +51,11 @@ internal static class BrokerAuth
             // The policies name no scheme: the one scheme is the default, so authorization reuses the result the
             // authentication middleware already has instead of authenticating again and merging a new principal.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(CallerRequirement.Admin))
-            .AddPolicy(WorkspacePolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(CallerRequirement.Workspace))
-            .AddPolicy(WorkspaceAppPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(CallerRequirement.WorkspaceApp));
-        services.AddSingleton<IAuthorizationHandler, CallerRequirementHandler>();
+            // Each policy is one requirement that checks itself (ASP.NET Core's pass-through handler runs it): it needs a
+            // known caller, so a request without one is challenged (401) as RequireAuthenticatedUser would.
+            .AddPolicy(AdminPolicy, policy => policy.AddRequirements(CallerRequirement.Admin))
+            .AddPolicy(WorkspacePolicy, policy => policy.AddRequirements(CallerRequirement.Workspace))
+            .AddPolicy(WorkspaceAppPolicy, policy => policy.AddRequirements(CallerRequirement.WorkspaceApp));
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, RefusalWriter>();
         return services;
     }
@@ -166,7 +167,7 @@ internal static class BrokerAuth
     }
 
     /// <summary>Who a policy lets in, checked against the route's <c>{account}/{workspace}</c> when it has them.</summary>
-    private sealed class CallerRequirement : IAuthorizationRequirement
+    private sealed class CallerRequirement : AuthorizationHandler<CallerRequirement>, IAuthorizationRequirement
     {
         public static readonly CallerRequirement Admin = new(admin: true, apps: false);
         public static readonly CallerRequirement Workspace = new(admin: true, apps: true);
@@ -181,18 +182,7 @@ internal static class BrokerAuth
         public bool AdminMay { get; }
 
         public bool AppsMay { get; }
-    }
 
-    /// <summary>A refusal: the 403's detail, the counted reason and what the log line says.</summary>
-    private sealed class Refusal(IAuthorizationHandler handler, string detail, string reason, string logDetail) : AuthorizationFailureReason(handler, detail)
-    {
-        public string Reason { get; } = reason;
-
-        public string LogDetail { get; } = logDetail;
-    }
-
-    private sealed class CallerRequirementHandler : AuthorizationHandler<CallerRequirement>
-    {
         protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, CallerRequirement requirement)
         {
             if (context.User.Identity is not CallerIdentity { Caller: var caller } || context.Resource is not HttpContext http)
@@ -235,6 +225,14 @@ internal static class BrokerAuth
                 "other_workspace", $"the token of {app.Sender} in {app.Account}/{app.Workspace} used for {account}/{workspace}"));
             return Task.CompletedTask;
         }
+    }
+
+    /// <summary>A refusal: the 403's detail, the counted reason and what the log line says.</summary>
+    private sealed class Refusal(IAuthorizationHandler handler, string detail, string reason, string logDetail) : AuthorizationFailureReason(handler, detail)
+    {
+        public string Reason { get; } = reason;
+
+        public string LogDetail { get; } = logDetail;
     }
 
     /// <summary>Writes a policy's 403 as a problem whose detail says why, and counts it; a 401 is the scheme's challenge.</summary>
