@@ -27,7 +27,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly WakeSignal _slotFreed = new();
-    private readonly Channel<(Settlement Settlement, ActivityInfo Activity)> _settlements;
+    private readonly Channel<(Settlement Settlement, ActivityInfo? Activity)> _settlements;
     private readonly CancellationTokenSource _stopLeasing = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly ResiliencePipeline _settleRetry;
@@ -49,7 +49,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
-        _settlements = Channel.CreateBounded<(Settlement, ActivityInfo)>(new BoundedChannelOptions(options.SettlementQueueCapacity)
+        _settlements = Channel.CreateBounded<(Settlement, ActivityInfo?)>(new BoundedChannelOptions(options.SettlementQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -170,12 +170,18 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
             };
             BrokerTelemetry.RecordOutcome(kind, subscription.Id, result);
 
-            var error = settlement.Kind == SettlementKind.Dead ? settlement.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
-            var activity = new ActivityInfo(kind, eventId, evt.Key, evt.Sender, subscription.App.Sender, subscription.HandlerId, lease.Attempt, result?.Status, error, _timeProvider.GetUtcNow())
+            // The activity line is for the live feed, and for the log line of a dead letter: nothing else needs it.
+            ActivityInfo? activity = null;
+            if (settlement.Kind == SettlementKind.Dead || _activity.HasReaders)
             {
-                Account = evt.Account,
-                Workspace = evt.Workspace,
-            };
+                var error = settlement.Kind == SettlementKind.Dead ? settlement.DeadReason + (result?.Error is { } e ? $" ({e})" : "") : result?.Error;
+                activity = new ActivityInfo(kind, eventId, evt.Key, evt.Sender, subscription.App.Sender, subscription.HandlerId, lease.Attempt, result?.Status, error, _timeProvider.GetUtcNow())
+                {
+                    Account = evt.Account,
+                    Workspace = evt.Workspace,
+                };
+            }
+
             lock (_outstanding)
             {
                 _inFlight--;
@@ -216,7 +222,7 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
 
     private async Task SettleLoopAsync()
     {
-        var batch = new List<(Settlement Settlement, ActivityInfo Activity)>(_options.SettlementBatch);
+        var batch = new List<(Settlement Settlement, ActivityInfo? Activity)>(_options.SettlementBatch);
         var settlements = new List<Settlement>(_options.SettlementBatch);
         while (await _settlements.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -233,6 +239,11 @@ internal sealed class SubscriptionWorker : IAsyncDisposable
                 await _settleRetry.ExecuteAsync(async ct => await _queue.SettleAsync(settlements, ct).ConfigureAwait(false), _abort.Token).ConfigureAwait(false);
                 foreach (var (settlement, activity) in batch)
                 {
+                    if (activity is null)
+                    {
+                        continue;
+                    }
+
                     if (settlement.Kind == SettlementKind.Dead)
                     {
                         // The activity's error is the reason with the last attempt's outcome ("... (HTTP 503)").

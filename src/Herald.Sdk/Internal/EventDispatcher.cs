@@ -134,11 +134,15 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
         };
 
         using var activity = Telemetry.StartHandlerActivity($"process {context.Key}", ActivityKind.Consumer, headers[HeraldHeaders.TraceParent], headers["tracestate"]);
-        activity?.SetTag("messaging.system", "herald");
-        activity?.SetTag("messaging.operation.type", "process");
-        activity?.SetTag("messaging.destination.name", context.Key);
-        activity?.SetTag("messaging.message.id", eventId);
-        activity?.SetTag("herald.handler_id", handlerId);
+        // Without a listener the activity only carries the trace into the handler: nothing would read its tags.
+        if (activity is not null && Telemetry.Source.HasListeners())
+        {
+            activity.SetTag("messaging.system", "herald");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.destination.name", context.Key);
+            activity.SetTag("messaging.message.id", eventId);
+            activity.SetTag("herald.handler_id", handlerId);
+        }
 
         var started = timeProvider.GetTimestamp();
         try
