@@ -19,6 +19,19 @@ public sealed class ReplayGuardTests
     }
 
     [Fact]
+    public void ADeliveryWithTheBrokersRandomRequestId_IsRefusedWhenSentAgain_AndEveryOtherAttemptIsAccepted()
+    {
+        var guard = new ReplayGuard(_clock);
+        var requests = Enumerable.Range(0, 1000).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+
+        Assert.All(requests, request => Assert.True(guard.TryAccept("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", request)));
+
+        Assert.All(requests, request => Assert.False(guard.TryAccept("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", request)));
+        Assert.False(guard.TryAccept("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", requests[0].ToUpperInvariant()));
+        Assert.Equal(1000, guard.Count);
+    }
+
+    [Fact]
     public void ADelivery_IsRememberedForTheWholeMemory_AndForgottenAfter()
     {
         var guard = new ReplayGuard(_clock);

@@ -111,7 +111,10 @@ internal sealed class EventDispatcher(ServiceDefinition definition, HeraldClient
 
         var eventId = headers[HeraldHeaders.EventId].ToString();
         var attempt = int.TryParse(attemptText, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 1;
-        var time = DateTimeOffset.TryParse(headers[HeraldHeaders.EventTime], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null;
+        var timeText = headers[HeraldHeaders.EventTime].ToString();
+        // A Herald broker sends the round-trip ("O") form, which has a fast exact parser; any other form is parsed as well.
+        var time = DateTimeOffset.TryParseExact(timeText, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var t)
+            || DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out t) ? t : (DateTimeOffset?)null;
         var credentialHeader = headers[HeraldHeaders.Credential].ToString();
         var credential = credentialHeader.Length == 0 ? null : credentialHeader;
         var context = new EventContext

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,8 +12,9 @@ namespace Herald.Sdk.Internal;
 /// <remarks>
 /// Accepted deliveries are kept in one-minute buckets by the time they may be forgotten; a whole bucket is dropped
 /// once that time has passed. Each check costs a few hash lookups whatever the traffic, and the memory held is the
-/// deliveries of the last <see cref="Memory"/> plus a minute, 16 bytes each (the first half of a SHA-256 of the
-/// ids: a value, nothing for the garbage collector to trace, and no collision in practice).
+/// deliveries of the last <see cref="Memory"/> plus a minute, 16 bytes each (the broker's random request id, or the
+/// first half of a SHA-256 of the ids: a value, nothing for the garbage collector to trace, and no collision in
+/// practice).
 /// </remarks>
 internal sealed class ReplayGuard(TimeProvider timeProvider)
 {
@@ -70,9 +72,18 @@ internal sealed class ReplayGuard(TimeProvider timeProvider)
         }
     }
 
-    /// <summary>The first 16 bytes of SHA-256 over the UTF-8 of <c>eventId \n requestId</c> (a newline never occurs in a header value).</summary>
+    /// <summary>
+    /// A delivery's key. A Herald broker's request id is a fresh random 128-bit value in 32 hex digits for every attempt,
+    /// signed with the delivery, so it is the key itself; any other form is keyed by the first 16 bytes of SHA-256 over
+    /// the UTF-8 of <c>eventId \n requestId</c> (a newline never occurs in a header value).
+    /// </summary>
     private static UInt128 Key(string eventId, string requestId)
     {
+        if (requestId.Length == 32 && UInt128.TryParse(requestId, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var random))
+        {
+            return random;
+        }
+
         var length = Encoding.UTF8.GetMaxByteCount(eventId.Length + 1 + requestId.Length);
         Span<byte> text = length <= 1024 ? stackalloc byte[length] : new byte[length];
         var written = Encoding.UTF8.GetBytes(eventId, text);
