@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Herald.Broker.Internal;
 using Herald.Broker.Registry;
 using Herald.Protocol;
 using Polly;
@@ -122,7 +123,7 @@ internal sealed class DeliveryClient
         headers.TryAddWithoutValidation(HeraldHeaders.Workspace, evt.Workspace);
         headers.TryAddWithoutValidation(HeraldHeaders.WorkspaceIsProduction, Names.IsProduction(evt.Workspace) ? "true" : "false");
         headers.TryAddWithoutValidation(HeraldHeaders.Credential, app.Token);
-        var requestId = Guid.NewGuid().ToString("N");
+        var requestId = RandomIds.NewHex128();
         headers.TryAddWithoutValidation(HeraldHeaders.RequestId, requestId);
         headers.TryAddWithoutValidation(HeraldHeaders.OperationId, id);
         headers.TryAddWithoutValidation(HeraldHeaders.EventId, id);

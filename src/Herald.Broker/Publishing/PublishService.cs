@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Herald.Broker.Admin;
 using Herald.Broker.Feeds;
+using Herald.Broker.Internal;
 using Herald.Broker.Registry;
 using Herald.Storage;
 using Microsoft.AspNetCore.Http;
@@ -81,7 +82,7 @@ internal sealed class PublishService(
         var started = timeProvider.GetTimestamp();
         var now = timeProvider.GetUtcNow();
         var (traceParent, traceState) = BrokerTelemetry.ContextToStore(span, headers);
-        var evt = new HeraldEvent(Guid.CreateVersion7(now), account, workspace, sender, key, subject, body, now, traceParent) { TraceState = traceState };
+        var evt = new HeraldEvent(RandomIds.NewVersion7(now), account, workspace, sender, key, subject, body, now, traceParent) { TraceState = traceState };
         var subscriptions = registry.Current.Route(account, workspace, sender, key);
         var ids = new string[subscriptions.Count];
         for (var i = 0; i < ids.Length; i++)
