@@ -5,11 +5,13 @@
 # (own HOME and cookie, own epmd, free loopback ports, no plugins) and stops it at the end; every run has a --timeout,
 # so the script stops by itself. Prints Markdown tables on stdout; progress and each run's lines go to stderr.
 #
-#   bench/compare.sh [--events N] [--subscribers "1 3"] [--rate R] [--rate-events N] [--warmup N] [--timeout SECONDS] [--no-build]
+#   bench/compare.sh [--events N] [--subscribers "1 3"] [--rounds N] [--rate R] [--rate-events N] [--warmup N] [--timeout SECONDS] [--no-build]
 #
 # The same settings as environment variables: EVENTS (20000), SUBSCRIBERS ("1 3"), RATE (1000), RATE_EVENTS (EVENTS),
 # WARMUP (10000 events published and delivered before each measured run, not counted: long enough for every target's hot
 # code to be re-compiled optimised before it is measured; 0 measures from a cold start),
+# ROUNDS (1: every full-speed run is made this many times, the targets in a rotated order each round; the tables then give
+# each figure's median over the rounds, and each round's ratios below them),
 # RUN_TIMEOUT (300 s per run). Needs the .NET 10 SDK; installs Debian's rabbitmq-server with apt-get if missing.
 set -euo pipefail
 
@@ -19,6 +21,7 @@ RATE=${RATE:-1000}
 RATE_EVENTS=${RATE_EVENTS:-}
 WARMUP=${WARMUP:-10000}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
+ROUNDS=${ROUNDS:-1}
 BUILD=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -27,13 +30,15 @@ while [[ $# -gt 0 ]]; do
         --rate) RATE=$2; shift 2 ;;
         --rate-events) RATE_EVENTS=$2; shift 2 ;;
         --warmup) WARMUP=$2; shift 2 ;;
+        --rounds) ROUNDS=$2; shift 2 ;;
         --timeout) RUN_TIMEOUT=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "Unknown argument: $1 (see --help)" >&2; exit 64 ;;
     esac
 done
 RATE_EVENTS=${RATE_EVENTS:-$EVENTS}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number of at least 1; found '$ROUNDS'." >&2; exit 64; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOADGEN="$ROOT/bench/Herald.LoadGen/bin/Release/net10.0/Herald.LoadGen.dll"
@@ -160,14 +165,15 @@ AMQP="amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
 
 # --- runs ---------------------------------------------------------------------------------------------------------------
 FAILED=0
-declare -A RESULT  # key "label|S|rate" -> "accepted total_s pub_p50 pub_p99 e2e_p50 e2e_p99 published_rate" or "failed N"
+declare -A RESULT  # key "label|S|rate|round" -> "accepted total_s pub_p50 pub_p99 e2e_p50 e2e_p99 published_rate" or "failed N"
+ROUND=1
 
 # run LABEL S RATE EVENTS loadgen-args...
 run() {
     local label=$1 subs=$2 rate=$3 events=$4; shift 4
-    local out="$TMP/run-${label// /_}-$subs-$rate.txt" code=0
+    local out="$TMP/run-${label// /_}-$subs-$rate-$ROUND.txt" code=0
     log ""
-    log "== $label, S=$subs, $([[ $rate == 0 ]] && echo 'as fast as it goes' || echo "$rate events/s"), $events events"
+    log "== $label, S=$subs, $([[ $rate == 0 ]] && echo 'as fast as it goes' || echo "$rate events/s"), $events events$( [[ $rate == 0 ]] && (( ROUNDS > 1 )) && echo ", round $ROUND of $ROUNDS")"
     timeout --foreground -k 10 $((RUN_TIMEOUT + 60)) dotnet "$LOADGEN" --events "$events" --subscribers "$subs" --warmup "$WARMUP" --timeout "$RUN_TIMEOUT" "$@" > "$out" 2>&1 || code=$?
     cat "$out" >&2
     # Interrupted (the load generator answers Ctrl+C with 130): stop here, as bash does not when its child handled SIGINT.
@@ -181,7 +187,7 @@ run() {
     pub=$(grep -m1 '^publish latency ms: ' "$out" || true)
     e2e=$(grep -m1 'handler latency ms: ' "$out" || true)
     if [[ $code != 0 || -z $published || -z $delivered || -z $pub || -z $e2e ]]; then
-        RESULT["$label|$subs|$rate"]="failed $code"
+        RESULT["$label|$subs|$rate|$ROUND"]="failed $code"
         FAILED=1
         return 0
     fi
@@ -189,7 +195,7 @@ run() {
     accepted=$(sed -E 's/^published: ([0-9]+) accepted.*/\1/' <<< "$published")
     pubrate=$(sed -E 's/.* = ([0-9]+) events\/s$/\1/' <<< "$published")
     total=$(sed -E 's/^delivered: [0-9]+ deliveries in ([0-9.]+) s.*/\1/' <<< "$delivered")
-    RESULT["$label|$subs|$rate"]="$accepted $total $(percentiles "$pub") $(percentiles "$e2e") $pubrate"
+    RESULT["$label|$subs|$rate|$ROUND"]="$accepted $total $(percentiles "$pub") $(percentiles "$e2e") $pubrate"
 }
 percentiles() { sed -E 's/.*p50 ([0-9.]+) +p99 ([0-9.]+).*/\1 \2/' <<< "$1"; }
 
@@ -203,12 +209,17 @@ args_for() {
     esac
 }
 
-for subs in $SUBSCRIBERS; do
-    for t in "${TARGETS[@]}"; do
-        # shellcheck disable=SC2046 # args_for prints separate words on purpose
-        run "$t" "$subs" 0 "$EVENTS" $(args_for "$t")
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+    for subs in $SUBSCRIBERS; do
+        # Each round starts one target later, so that no target always runs first (or right after another).
+        for ((i = 0; i < ${#TARGETS[@]}; i++)); do
+            t=${TARGETS[$(((i + ROUND - 1) % ${#TARGETS[@]}))]}
+            # shellcheck disable=SC2046 # args_for prints separate words on purpose
+            run "$t" "$subs" 0 "$EVENTS" $(args_for "$t")
+        done
     done
 done
+ROUND=1
 RATE_TARGETS=("herald" "relay" "masstransit classic")
 for t in "${RATE_TARGETS[@]}"; do
     # shellcheck disable=SC2046
@@ -222,10 +233,21 @@ field() { # field KEY INDEX (1-based); empty when the run failed
     awk -v i="$2" '{ print $i }' <<< "$v"
 }
 e2e_rate() { local a t; a=$(field "$1" 1); t=$(field "$1" 2); [[ -n $a ]] && awk -v a="$a" -v t="$t" 'BEGIN { if (t > 0) printf "%.0f", a / t }'; }
-cell() { [[ -n $1 ]] && printf '%s' "$1" || printf '%s' "${RESULT[$2]:-failed}"; }
+median_rate() { local m; m=$(median e2e_rate "$1"); [[ -n $m ]] && awk -v m="$m" 'BEGIN { printf "%.0f", m }'; }
+cell() { [[ -n $1 ]] && printf '%s' "$1" || printf '%s' "${RESULT[$2|1]:-failed}"; }
+# median FUNCTION KEY [FIELD]: the median over the rounds of FUNCTION "KEY|round" [FIELD], over the rounds that did not fail
+median() {
+    local fn=$1 key=$2 values=() v r
+    for ((r = 1; r <= ROUNDS; r++)); do
+        v=$("$fn" "$key|$r" "${@:3}")
+        [[ -n $v ]] && values+=("$v")
+    done
+    (( ${#values[@]} )) || return 0
+    printf '%s\n' "${values[@]}" | sort -g | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf (m == int(m) ? "%d" : "%.1f"), m }'
+}
 ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }' || printf 'n/a'; }
 
-echo "## End to end: $EVENTS events, as fast as 64 publishers go (after $WARMUP warm-up events)"
+echo "## End to end: $EVENTS events, as fast as 64 publishers go (after $WARMUP warm-up events)$( (( ROUNDS > 1 )) && echo "; medians of $ROUNDS rounds")"
 echo
 echo "Machine: $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), .NET $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }'), RabbitMQ $("$RABBIT_BIN/rabbitmqctl" -q version 2>/dev/null || echo '?'); $(date -u +%Y-%m-%dT%H:%MZ)."
 echo
@@ -234,7 +256,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for subs in $SUBSCRIBERS; do
     for t in "${TARGETS[@]}"; do
         k="$t|$subs|0"
-        echo "| $t | $subs | $(cell "$(e2e_rate "$k")" "$k") | $(cell "$(field "$k" 4)" "$k") | $(cell "$(field "$k" 5)" "$k") | $(cell "$(field "$k" 6)" "$k") |"
+        echo "| $t | $subs | $(cell "$(median_rate "$k")" "$k") | $(cell "$(median field "$k" 4)" "$k") | $(cell "$(median field "$k" 5)" "$k") | $(cell "$(median field "$k" 6)" "$k") |"
     done
 done
 echo
@@ -248,10 +270,23 @@ for subs in $SUBSCRIBERS; do
         o="$other|$subs|0"
         name="Herald/peer (${other#masstransit })"
         [[ $other == relay ]] && name="Herald/relay"
-        echo "| $subs | $name | $(ratio "$(e2e_rate "$h")" "$(e2e_rate "$o")") | $(ratio "$(field "$h" 6)" "$(field "$o" 6)") |"
+        echo "| $subs | $name | $(ratio "$(median_rate "$h")" "$(median_rate "$o")") | $(ratio "$(median field "$h" 6)" "$(median field "$o" 6)") |"
     done
 done
 echo
+if (( ROUNDS > 1 )); then
+    echo "Each round's end-to-end events/s ratios (the table above divides the medians):"
+    echo
+    echo "| S | round | Herald/peer (classic) | Herald/peer (quorum) | Herald/relay |"
+    echo "| ---: | ---: | ---: | ---: | ---: |"
+    for subs in $SUBSCRIBERS; do
+        for ((r = 1; r <= ROUNDS; r++)); do
+            h=$(e2e_rate "herald|$subs|0|$r")
+            echo "| $subs | $r | $(ratio "$h" "$(e2e_rate "masstransit classic|$subs|0|$r")") | $(ratio "$h" "$(e2e_rate "masstransit quorum|$subs|0|$r")") | $(ratio "$h" "$(e2e_rate "relay|$subs|0|$r")") |"
+        done
+    done
+    echo
+fi
 echo "Events/s ratio above 1: Herald is faster; p99 ratio above 1: Herald's latency is higher."
 echo
 echo "## Fixed rate: $RATE events/s, $RATE_EVENTS events, S=1 (after $WARMUP warm-up events)"
@@ -260,7 +295,7 @@ echo "| target | published events/s | publish p99 ms | publish→handler p50 ms 
 echo "| --- | ---: | ---: | ---: | ---: |"
 for t in "${RATE_TARGETS[@]}"; do
     k="$t|1|$RATE"
-    echo "| $t | $(cell "$(field "$k" 7)" "$k") | $(cell "$(field "$k" 4)" "$k") | $(cell "$(field "$k" 5)" "$k") | $(cell "$(field "$k" 6)" "$k") |"
+    echo "| $t | $(cell "$(field "$k|1" 7)" "$k") | $(cell "$(field "$k|1" 4)" "$k") | $(cell "$(field "$k|1" 5)" "$k") | $(cell "$(field "$k|1" 6)" "$k") |"
 done
 
 exit "$FAILED"
