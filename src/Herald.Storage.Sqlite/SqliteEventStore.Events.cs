@@ -6,6 +6,13 @@ namespace Herald.Storage.Sqlite;
 
 public sealed partial class SqliteEventStore
 {
+    /// <summary>
+    /// Deletes the expired idempotency keys among the ?1 oldest written (by row id: a key written again gets a new one).
+    /// Keys are written with the same window, so they expire in that order and the oldest rows are the expired ones; a
+    /// key that outlives a newer one (the window was shortened) only holds those behind it until it expires itself.
+    /// </summary>
+    private const string ForgetExpiredKeys = "DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency ORDER BY rowid LIMIT ?1) AND expires_at <= ?2";
+
     private const string EventColumns = "e.id, e.account, e.workspace, e.sender, e.key, e.subject, e.body, e.time, e.traceparent, e.tracestate";
 
     /// <inheritdoc/>
@@ -83,6 +90,13 @@ public sealed partial class SqliteEventStore
             remember.Bind(6, subscriptionIds.Count);
             remember.Bind(7, now + (long)_options.DedupeWindow.TotalMilliseconds);
             remember.Execute();
+
+            // Keys expire in the order they were written: each keyed publish forgets up to two expired ones from the
+            // oldest end, so the table holds about one dedupe window of keys without a scan or an index on expiry.
+            var forget = Writer.Prepared(ForgetExpiredKeys);
+            forget.Bind(1, 2);
+            forget.Bind(2, now);
+            forget.Execute();
         }
 
         return (new AppendResult(evt.Id, subscriptionIds.Count, Duplicate: false), deliveryIds);

@@ -32,7 +32,7 @@ public sealed partial class SqliteEventStore
         {
             var now = NowMs;
             var before = now - (long)retention.TotalMilliseconds;
-            (string, object?)[] ps = [("$below", FirstSeqAtOrAfter(c, t, before)), ("$before", before), ("$batch", batch), ("$now", now)];
+            (string, object?)[] ps = [("$below", FirstSeqAtOrAfter(c, t, before)), ("$before", before), ("$batch", batch)];
             Execute(c, t, """
                 CREATE TEMP TABLE IF NOT EXISTS prune (seq INTEGER PRIMARY KEY);
                 DELETE FROM prune;
@@ -45,7 +45,14 @@ public sealed partial class SqliteEventStore
             Execute(c, t, "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq IN (SELECT seq FROM prune))");
             Execute(c, t, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM prune)");
             var pruned = Execute(c, t, "DELETE FROM events WHERE seq IN (SELECT seq FROM prune)");
-            Execute(c, t, "DELETE FROM idempotency WHERE expires_at <= $now", ps);
+
+            // Publishes with keys forget expired ones as they go; this forgets those left when publishing stopped, up to
+            // ten batches at a time, reading only the oldest keys (never the whole table, which holds a dedupe window of
+            // them: a scan of it held the writer for every other write).
+            var forget = Writer.Prepared(ForgetExpiredKeys);
+            forget.Bind(1, 10L * batch);
+            forget.Bind(2, now);
+            forget.Execute();
             return pruned;
         }, cancellationToken);
 
