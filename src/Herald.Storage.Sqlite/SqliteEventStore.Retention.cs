@@ -11,6 +11,12 @@ public sealed partial class SqliteEventStore
     /// </summary>
     private const long SequenceTimeSlackMs = 60_000;
 
+    /// <summary>
+    /// The lowest event number and one past the highest, each in a subquery of its own: SQLite reads a MIN() or a MAX()
+    /// off the end of the key only when it is the query's one aggregate; MIN() and MAX() in one SELECT scan the table.
+    /// </summary>
+    internal const string SequenceBoundsSql = "SELECT IFNULL((SELECT MIN(seq) FROM events), 1), IFNULL((SELECT MAX(seq) FROM events), 0) + 1";
+
     /// <inheritdoc/>
     public async ValueTask<int> ReplayAsync(string subscriptionId, DateTimeOffset since, CancellationToken cancellationToken = default)
     {
@@ -64,7 +70,7 @@ public sealed partial class SqliteEventStore
     /// </summary>
     private static long FirstSeqAtOrAfter(SqliteConnection connection, SqliteTransaction? transaction, long timeMs)
     {
-        using var bounds = Command(connection, transaction, "SELECT IFNULL(MIN(seq), 1), IFNULL(MAX(seq), 0) + 1 FROM events");
+        using var bounds = Command(connection, transaction, SequenceBoundsSql);
         long low, high;
         using (var reader = bounds.ExecuteReader())
         {
