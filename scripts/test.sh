@@ -74,6 +74,9 @@ for trx in "$results"/*.trx; do
   f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
   passed=$((passed + ${p:-0}))
   failed=$((failed + ${f:-0}))
+  # Each failed test by name, so that the last lines of a long log still say which one failed.
+  { grep -o '<UnitTestResult [^>]*>' "$trx" | grep 'outcome="Failed"' || true; } |
+    sed -n 's/.* testName="\([^"]*\)".*/FAILED: \1/p' | sed 's/&quot;/"/g; s/&amp;/\&/g'
 done
 
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
