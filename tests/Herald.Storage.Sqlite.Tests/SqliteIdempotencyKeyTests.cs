@@ -77,21 +77,7 @@ public sealed class SqliteIdempotencyKeyTests : IAsyncDisposable
     }
 
     /// <summary>The keys in the file, oldest written first.</summary>
-    private async Task<List<string>> KeysAsync()
-    {
-        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT key FROM idempotency ORDER BY rowid";
-        var keys = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            keys.Add(reader.GetString(0));
-        }
-
-        return keys;
-    }
+    private Task<List<string>> KeysAsync() => SqliteFile.ReadTextAsync(DatabasePath, "SELECT key FROM idempotency ORDER BY rowid");
 
     public ValueTask DisposeAsync()
     {

@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace Herald.Storage.Sqlite.Tests;
 
 /// <summary>
@@ -17,18 +15,8 @@ public sealed class SqliteQueryPlanTests
             await handle.Events.AppendAsync(new HeraldEvent(Guid.CreateVersion7(), "acme", "dev", "vtex.sender", "k", "", "{}"u8.ToArray(), DateTimeOffset.UtcNow, null), [], null);
         }
 
-        await using var connection = new SqliteConnection($"Data Source={factory.DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + SqliteEventStore.SequenceBoundsSql;
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        // EXPLAIN QUERY PLAN's fourth column describes each step.
+        var plan = await SqliteFile.ReadTextAsync(factory.DatabasePath, "EXPLAIN QUERY PLAN " + SqliteEventStore.SequenceBoundsSql, column: 3);
 
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN events", StringComparison.Ordinal));
         Assert.Equal(2, plan.Count(step => step.StartsWith("SEARCH events", StringComparison.Ordinal)));
