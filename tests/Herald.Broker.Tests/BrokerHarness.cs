@@ -12,17 +12,22 @@ using Microsoft.Extensions.Logging;
 
 namespace Herald.Broker.Tests;
 
-/// <summary>A real broker on 127.0.0.1 (a free port) with a SQLite file in a temp folder.</summary>
+/// <summary>
+/// A real broker on 127.0.0.1 (a free port) with a SQLite file in a temp folder. The harness deletes the folder it made
+/// when it is disposed; a folder given to it (a restart on another broker's data) belongs to the test that made it.
+/// </summary>
 public sealed class BrokerHarness : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly WebApplication _app;
+    private readonly bool _ownsDataDirectory;
 
-    private BrokerHarness(WebApplication app, string dataDirectory, Uri baseAddress, string adminToken)
+    private BrokerHarness(WebApplication app, string dataDirectory, bool ownsDataDirectory, Uri baseAddress, string adminToken)
     {
         _app = app;
         DataDirectory = dataDirectory;
+        _ownsDataDirectory = ownsDataDirectory;
         BaseAddress = baseAddress;
         AdminToken = adminToken;
         Client = new HttpClient { BaseAddress = baseAddress };
@@ -40,7 +45,8 @@ public sealed class BrokerHarness : IAsyncDisposable
 
     public static async Task<BrokerHarness> StartAsync(TimeProvider? timeProvider = null, Action<BrokerOptions>? configure = null, string? dataDirectory = null, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
-        dataDirectory ??= Directory.CreateTempSubdirectory("herald-broker-test-").FullName;
+        var ownsDataDirectory = dataDirectory is null;
+        dataDirectory ??= NewDataDirectory();
         var options = new BrokerOptions { Url = "http://127.0.0.1:0", DataDirectory = dataDirectory };
         configure?.Invoke(options);
         var builder = HeraldBroker.CreateBuilder(options);
@@ -57,8 +63,11 @@ public sealed class BrokerHarness : IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var adminToken = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin.token"))).Trim();
-        return new BrokerHarness(app, dataDirectory, new Uri(address), adminToken);
+        return new BrokerHarness(app, dataDirectory, ownsDataDirectory, new Uri(address), adminToken);
     }
+
+    /// <summary>A new empty folder for a broker's data; the caller deletes it.</summary>
+    public static string NewDataDirectory() => Directory.CreateTempSubdirectory("herald-broker-test-").FullName;
 
     public static string Manifest(string vendor, string name) =>
         $$$"""{"vendor":"{{{vendor}}}","name":"{{{name}}}","version":"0.1.0","title":"{{{name}}}","builders":{"dotnet":"1.x"}}""";
@@ -127,6 +136,10 @@ public sealed class BrokerHarness : IAsyncDisposable
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownsDataDirectory)
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
     }
 }
 

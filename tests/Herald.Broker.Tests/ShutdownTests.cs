@@ -10,6 +10,9 @@ public sealed class ShutdownTests : IAsyncLifetime
     private const string SubscriptionId = "acme/dev/vtex.live-users/h";
 
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The broker's data outlives a broker: each test restarts on it.
+    private readonly string _data = BrokerHarness.NewDataDirectory();
     private FakeApp _app = null!;
 
     public async Task InitializeAsync()
@@ -26,6 +29,7 @@ public sealed class ShutdownTests : IAsyncLifetime
     {
         _release.TrySetResult();
         await _app.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
     }
 
     private static async Task<string> LinkBothAsync(BrokerHarness broker, Uri endpoint)
@@ -37,7 +41,7 @@ public sealed class ShutdownTests : IAsyncLifetime
     [Fact]
     public async Task Stopping_RefusesNewPublishesWith503_AndLetsTheAttemptInFlightFinish()
     {
-        var broker = await BrokerHarness.StartAsync(configure: o => o.ShutdownGrace = TimeSpan.FromMinutes(2));
+        var broker = await BrokerHarness.StartAsync(configure: o => o.ShutdownGrace = TimeSpan.FromMinutes(2), dataDirectory: _data);
         await using var _ = broker;
         var token = await LinkBothAsync(broker, _app.Endpoint);
         using (var first = await broker.PublishAsync(token, "acme", "dev", "send-event", "{}"))
@@ -58,7 +62,7 @@ public sealed class ShutdownTests : IAsyncLifetime
         _release.SetResult();
         await stopping.WaitAsync(TimeSpan.FromSeconds(60));
 
-        await using var restarted = await BrokerHarness.StartAsync(dataDirectory: broker.DataDirectory);
+        await using var restarted = await BrokerHarness.StartAsync(dataDirectory: _data);
         var after = await restarted.SubscriptionAsync("acme", "dev", SubscriptionId);
         Assert.Equal((1L, 0L), (after.Delivered, after.Pending + after.InFlight));
         Assert.Single(_app.Requests);
@@ -67,7 +71,7 @@ public sealed class ShutdownTests : IAsyncLifetime
     [Fact]
     public async Task AnAttemptThatOutlivesTheGrace_IsAbandonedLeased_AndAttemptedAgainAfterRestart()
     {
-        var broker = await BrokerHarness.StartAsync(configure: o => o.ShutdownGrace = TimeSpan.FromMilliseconds(200));
+        var broker = await BrokerHarness.StartAsync(configure: o => o.ShutdownGrace = TimeSpan.FromMilliseconds(200), dataDirectory: _data);
         string token;
         await using (broker)
         {
@@ -79,7 +83,7 @@ public sealed class ShutdownTests : IAsyncLifetime
         }
 
         _release.SetResult();
-        await using var restarted = await BrokerHarness.StartAsync(dataDirectory: broker.DataDirectory);
+        await using var restarted = await BrokerHarness.StartAsync(dataDirectory: _data);
         var after = await Eventually.ReturnsAsync(() => restarted.SubscriptionAsync("acme", "dev", SubscriptionId), s => s.Delivered == 1, "the abandoned delivery, attempted again");
         Assert.Equal((0L, 0L), (after.Pending + after.InFlight, after.Dead));
         Assert.Equal(2, _app.Requests.Count);
