@@ -71,7 +71,9 @@ public sealed partial class SqliteEventStore
             var touched = new List<string>();
             while (reader.Read())
             {
-                touched.Add(reader.GetString(0));
+                var subscriptionId = reader.GetString(0);
+                touched.Add(subscriptionId);
+                Writer.Counts.Add(subscriptionId, pending: 1, dead: -1);
             }
 
             return touched;
@@ -101,7 +103,16 @@ public sealed partial class SqliteEventStore
         {
             var ps = parameters.ToArray();
             Execute(c, t, $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {where})", ps);
-            return Execute(c, t, $"DELETE FROM deliveries WHERE {where}", ps);
+            using var delete = Command(c, t, $"DELETE FROM deliveries WHERE {where} RETURNING subscription_id", ps);
+            using var reader = delete.ExecuteReader();
+            var purged = 0;
+            while (reader.Read())
+            {
+                Writer.Counts.Add(reader.GetString(0), dead: -1);
+                purged++;
+            }
+
+            return purged;
         }, cancellationToken);
     }
 

@@ -76,6 +76,7 @@ public sealed partial class SqliteEventStore
                 delivery.Bind(2, subscriptionIds[i]);
                 delivery.Bind(3, now);
                 deliveryIds[i] = delivery.Insert();
+                Writer.Counts.Add(subscriptionIds[i], pending: 1);
             }
         }
 
@@ -128,8 +129,13 @@ public sealed partial class SqliteEventStore
     /// <inheritdoc/>
     public async ValueTask<int> SubscriptionRemovedAsync(string subscriptionId, string reason, CancellationToken cancellationToken = default)
     {
-        var count = await WriteAsync((c, t) => Execute(c, t, "UPDATE deliveries SET state = 3, dead_reason = $reason, dead_at = $now WHERE subscription_id = $sub AND state IN (0, 1)",
-            ("$reason", reason), ("$now", NowMs), ("$sub", subscriptionId)), cancellationToken).ConfigureAwait(false);
+        var count = await WriteAsync((c, t) =>
+        {
+            var dead = Execute(c, t, "UPDATE deliveries SET state = 3, dead_reason = $reason, dead_at = $now WHERE subscription_id = $sub AND state IN (0, 1)",
+                ("$reason", reason), ("$now", NowMs), ("$sub", subscriptionId));
+            Writer.Counts.Add(subscriptionId, pending: -dead, dead: dead);
+            return dead;
+        }, cancellationToken).ConfigureAwait(false);
         if (_queues.TryGetValue(subscriptionId, out var queue))
         {
             queue.Forget();
@@ -145,27 +151,24 @@ public sealed partial class SqliteEventStore
         return ReadAsync<IReadOnlyDictionary<string, DeliveryCounts>>(async (connection, ct) =>
         {
             var counts = new Dictionary<string, DeliveryCounts>(StringComparer.Ordinal);
-            await using var command = Command(connection, null, "SELECT state, COUNT(*) FROM deliveries WHERE subscription_id = $sub GROUP BY state");
+            // Each commit keeps these counts (Schema, DeliveryCountChanges): reading them reads one row, not the deliveries.
+            await using var command = Command(connection, null, "SELECT pending, delivered, dead FROM subscription_counts WHERE subscription_id = $sub");
             var sub = command.Parameters.Add("$sub", SqliteType.Text);
             foreach (var subscriptionId in subscriptionIds)
             {
                 sub.Value = subscriptionId;
-                var byState = new long[4];
+                long pending = 0, delivered = 0, dead = 0;
                 await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
                 {
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    if (await reader.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        var state = reader.GetInt32(0);
-                        if (state is >= 0 and < 4)
-                        {
-                            byState[state] = reader.GetInt64(1);
-                        }
+                        (pending, delivered, dead) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
                     }
                 }
 
                 // Leases live in memory: a leased delivery is a pending row in the file.
-                var leased = _queues.TryGetValue(subscriptionId, out var queue) ? Math.Min(queue.LeasedCount, byState[0]) : 0;
-                counts[subscriptionId] = new DeliveryCounts(byState[0] - leased, leased, byState[2], byState[3]);
+                var leased = _queues.TryGetValue(subscriptionId, out var queue) ? Math.Min(queue.LeasedCount, pending) : 0;
+                counts[subscriptionId] = new DeliveryCounts(pending - leased, leased, delivered, dead);
             }
 
             return counts;
@@ -232,7 +235,7 @@ public sealed partial class SqliteEventStore
         }, cancellationToken);
 
     /// <summary>Writes settlements in one transaction; returns, for each, whether it changed the delivery (it was still pending).</summary>
-    internal ValueTask<bool[]> WriteSettlementsAsync(IReadOnlyList<(long DeliveryId, Settlement Settlement)> settlements, CancellationToken cancellationToken) =>
+    internal ValueTask<bool[]> WriteSettlementsAsync(string subscriptionId, IReadOnlyList<(long DeliveryId, Settlement Settlement)> settlements, CancellationToken cancellationToken) =>
         WriteAsync((_, _) =>
         {
             var now = NowMs;
@@ -261,6 +264,11 @@ public sealed partial class SqliteEventStore
                 update.Bind(1, deliveryId);
                 update.Bind(2, attempt);
                 applied[i] = update.Execute() == 1;
+                if (applied[i] && settlement.Kind != SettlementKind.Retry)
+                {
+                    var delivered = settlement.Kind == SettlementKind.Delivered ? 1 : 0;
+                    Writer.Counts.Add(subscriptionId, pending: -1, delivered: delivered, dead: 1 - delivered);
+                }
 
                 // Attempt records are kept for what may become a dead letter: a delivered attempt needs none.
                 if (applied[i] && settlement.Kind != SettlementKind.Delivered && settlement.Attempt is { } record)

@@ -25,6 +25,14 @@ public sealed partial class SqliteEventStore
             var sinceMs = ToUnixMs(since);
             const string Matching = "subscription_id = $sub AND state IN (2, 3) AND event_seq IN (SELECT seq FROM events WHERE seq >= $from AND time >= $since)";
             (string, object?)[] ps = [("$sub", subscriptionId), ("$from", FirstSeqAtOrAfter(c, t, sinceMs - SequenceTimeSlackMs)), ("$since", sinceMs), ("$now", NowMs)];
+            using (var count = Command(c, t, $"SELECT SUM(state = 2), SUM(state = 3) FROM deliveries WHERE {Matching}", ps))
+            using (var reader = count.ExecuteReader())
+            {
+                reader.Read();
+                var (delivered, dead) = reader.IsDBNull(0) ? (0L, 0L) : (reader.GetInt64(0), reader.GetInt64(1));
+                Writer.Counts.Add(subscriptionId, pending: delivered + dead, delivered: -delivered, dead: -dead);
+            }
+
             Execute(c, t, $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {Matching})", ps);
             return Execute(c, t, $"UPDATE deliveries SET state = 0, attempts = 0, due_at = $now, dead_reason = NULL, dead_at = NULL WHERE {Matching}", ps);
         }, cancellationToken).ConfigureAwait(false);
@@ -49,6 +57,17 @@ public sealed partial class SqliteEventStore
                 ORDER BY seq LIMIT $batch;
                 """, ps);
             Execute(c, t, "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq IN (SELECT seq FROM prune))");
+
+            // Only events whose every delivery was delivered are pruned.
+            using (var count = Command(c, t, "SELECT subscription_id, COUNT(*) FROM deliveries WHERE event_seq IN (SELECT seq FROM prune) GROUP BY subscription_id"))
+            using (var reader = count.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    Writer.Counts.Add(reader.GetString(0), delivered: -reader.GetInt64(1));
+                }
+            }
+
             Execute(c, t, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM prune)");
             var pruned = Execute(c, t, "DELETE FROM events WHERE seq IN (SELECT seq FROM prune)");
 

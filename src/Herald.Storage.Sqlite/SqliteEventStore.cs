@@ -74,11 +74,17 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
             using (var transaction = _writeConnection.BeginTransaction())
             {
                 var older = IsOlderFile(_writeConnection, transaction);
+                var uncounted = !HasTable(_writeConnection, transaction, "subscription_counts");
                 Execute(_writeConnection, transaction, Schema.Create);
                 AddMissingColumns(_writeConnection, transaction);
                 if (older)
                 {
                     Execute(_writeConnection, transaction, "UPDATE deliveries SET state = 0, due_at = 0 WHERE state = 1");
+                }
+
+                if (uncounted)
+                {
+                    Execute(_writeConnection, transaction, Schema.CountDeliveries);
                 }
 
                 DropReplacedIndexes(_writeConnection, transaction);
@@ -215,6 +221,12 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     {
         using var probe = Command(connection, transaction,
             "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'deliveries') - (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_queue')");
+        return Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    private static bool HasTable(SqliteConnection connection, SqliteTransaction transaction, string table)
+    {
+        using var probe = Command(connection, transaction, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $table", ("$table", table));
         return Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 

@@ -6,7 +6,8 @@ namespace Herald.Storage.Sqlite.Internal;
 /// <summary>
 /// The single writer of a SQLite database. Writes queue on a bounded channel; the writer takes every write waiting
 /// (up to <see cref="MaxBatch"/>) and commits them in one transaction, so concurrent publishes share one fsync.
-/// A batch that fails is retried one write at a time, so one bad write cannot fail its neighbours.
+/// A batch that fails is retried one write at a time, so one bad write cannot fail its neighbours. The delivery count
+/// changes its writes gather (<see cref="Counts"/>) are written in the same transaction, just before it commits.
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -30,6 +31,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         });
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>The delivery count changes of the transaction being written; only for use inside a write.</summary>
+    public DeliveryCountChanges Counts { get; } = new();
 
     /// <summary>Queues <paramref name="write"/>; completes once its transaction has committed.</summary>
     public async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> write, CancellationToken cancellationToken = default)
@@ -87,6 +91,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private bool TryCommit(List<PendingWrite> batch, out Exception? failure)
     {
         failure = null;
+        Counts.Clear();
         try
         {
             using var transaction = _connection.BeginTransaction();
@@ -95,6 +100,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 write.Execute(_connection, transaction);
             }
 
+            Counts.Write(this);
             transaction.Commit();
         }
         catch (Exception ex)

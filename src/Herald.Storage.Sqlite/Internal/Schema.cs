@@ -4,7 +4,9 @@ namespace Herald.Storage.Sqlite.Internal;
 /// The database schema. States: 0 pending, 1 in flight (only in files from before leases moved to memory), 2 delivered,
 /// 3 dead. Each index is a write on the hot path, so there are few:
 /// <list type="bullet">
-/// <item>one index serves a subscription's queue (pending by due time) and its counts (by state);</item>
+/// <item>one index serves a subscription's queue (pending by due time);</item>
+/// <item>a subscription's counts by state are a row of their own (<c>subscription_counts</c>), changed by each commit that
+/// changes its deliveries (<see cref="DeliveryCountChanges"/>), so that reading them never reads the deliveries;</item>
 /// <item>dead letters have a partial index of their own, written only when a delivery dies;</item>
 /// <item>events have none but their sequence: they are numbered in the order they were accepted, so a time is found by
 /// a binary search over the sequence (<c>SqliteEventStore.FirstSeqAtOrAfter</c>), a tenant's dead letters through their
@@ -62,6 +64,12 @@ internal static class Schema
             error TEXT
         );
         CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id);
+        CREATE TABLE IF NOT EXISTS subscription_counts (
+            subscription_id TEXT PRIMARY KEY,
+            pending INTEGER NOT NULL,
+            delivered INTEGER NOT NULL,
+            dead INTEGER NOT NULL
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS idempotency (
             account TEXT NOT NULL,
             workspace TEXT NOT NULL,
@@ -81,6 +89,15 @@ internal static class Schema
     /// pending again.
     /// </summary>
     public static readonly string[] ReplacedIndexes = ["deliveries_due", "deliveries_state", "events_tenant", "events_time"];
+
+    /// <summary>
+    /// Fills <c>subscription_counts</c> from the deliveries, once, in a file made before it (after its rows in flight were
+    /// made pending): one read of every delivery, at the open that adds the table.
+    /// </summary>
+    public const string CountDeliveries = """
+        INSERT INTO subscription_counts (subscription_id, pending, delivered, dead)
+        SELECT subscription_id, SUM(state IN (0, 1)), SUM(state = 2), SUM(state = 3) FROM deliveries GROUP BY subscription_id
+        """;
 
     /// <summary>Columns added since the first schema, made in a database that lacks them: (table, column, definition).</summary>
     public static readonly (string Table, string Column, string Definition)[] AddedColumns =

@@ -291,7 +291,7 @@ internal sealed class SqliteDeliveryQueue : IDeliveryQueue
         bool[] applied;
         try
         {
-            applied = await _store.WriteSettlementsAsync(held, cancellationToken).ConfigureAwait(false);
+            applied = await _store.WriteSettlementsAsync(SubscriptionId, held, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
