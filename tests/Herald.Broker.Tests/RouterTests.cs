@@ -92,6 +92,20 @@ public sealed class RouterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACallToAVtexPlatformServiceThroughTheBrokerAsProxy_Is404SayingHeraldDoesNotProvideIt()
+    {
+        // As a VTEX IO node app's VBase client sends it: a plain-http URL on VTEX's host, through HTTP_PROXY.
+        using var proxied = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(_broker.BaseAddress), UseProxy = true });
+        using var response = await proxied.GetAsync(new Uri("http://vbase.aws-us-east-1.vtex.io/acme/dev/buckets/vtex.app/files/x"));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var detail = await DetailAsync(response);
+        Assert.Contains("'vbase.aws-us-east-1.vtex.io' is a VTEX IO platform service, which Herald does not provide", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("declares a route", detail, StringComparison.Ordinal);
+        Assert.Empty(_app.Requests);
+    }
+
+    [Fact]
     public async Task AnAppThatDoesNotAnswerWithinItsTimeout_Is502NamingIt()
     {
         // The app holds the request until the broker gives up on it (its service.json timeout, 1 s).

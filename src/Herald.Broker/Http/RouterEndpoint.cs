@@ -47,6 +47,13 @@ internal static class RouterEndpoint
     {
         var appPath = "/" + (path ?? "");
         var match = registry.Current.FindRoute(account, workspace, appPath);
+        if (match is null && IsVtexPlatformHost(http.Request.Host.Host))
+        {
+            // A VTEX IO node app's clients send their plain-http calls through HTTP_PROXY, the broker, with VTEX's host.
+            await Problems.NotFound($"'{http.Request.Host.Host}' is a VTEX IO platform service, which Herald does not provide: of the calls a VTEX IO app's clients send through HTTP_PROXY, Herald serves only the Events client's (infra.io.vtex.com/courier/v0). VBase, Apps, Registry, Master Data and the platform's other services have no counterpart here.").ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+
         if (match is not { } found)
         {
             await Problems.NotFound($"No app linked in {account}/{workspace} declares a route for '{appPath}'. Link the app that serves it ('herald link'), or check the path against the routes 'herald apps' lists.").ExecuteAsync(http).ConfigureAwait(false);
@@ -69,6 +76,12 @@ internal static class RouterEndpoint
         var cause = http.Features.Get<IForwarderErrorFeature>()?.Exception?.Message ?? error.ToString();
         await Problems.Of(StatusCodes.Status502BadGateway, "Bad gateway", $"The app {app.Sender} did not answer at {app.Stored.Endpoint} within {app.Service.Timeout} s: {cause}. Is it running ('herald link' shows its log)?").ExecuteAsync(http).ConfigureAwait(false);
     }
+
+    private static readonly string[] VtexDomains = ["vtex.io", "vtex.com", "myvtex.com", "vtexcommercestable.com.br"];
+
+    /// <summary>Whether <paramref name="host"/> is one of VTEX's, as in a request a VTEX IO app sent through its HTTP proxy.</summary>
+    private static bool IsVtexPlatformHost(string host) =>
+        VtexDomains.Any(domain => host.Equals(domain, StringComparison.OrdinalIgnoreCase) || host.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The request to the app: the caller's headers but the ones the broker sets, to <c>{endpoint}{path}{query}</c>.</summary>
     private sealed class Transformer(LinkedApp app, RouteDeclaration route, string appPath) : HttpTransformer
