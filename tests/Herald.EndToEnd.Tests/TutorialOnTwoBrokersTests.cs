@@ -80,10 +80,15 @@ public sealed partial class TutorialOnTwoBrokersTests(NatsClusterFixture nats, I
 
         Assert.Equal("ok", ok);
         await liveUsers.WaitForLineAsync(HandlerLine, TimeSpan.FromSeconds(60));
+        // The events events-example logged as fired through A (once A answered 202, which may be after live-users handled
+        // them) that live-users handled. Not every event live-users handles need be logged as fired: a publish the cluster
+        // is slow to confirm gets 503 and may still commit, and the client gives up after its retries (it logs "could not
+        // fire send-event"), so its event can be delivered without its id ever reaching events-example.
         var handled = await Eventually.ReturnsAsync(
-            () => Task.FromResult(HandledIds(liveUsers)), ids => ids.Count >= EventsToHandle, $"{EventsToHandle} events handled by live-users", TimeSpan.FromSeconds(60));
-        // events-example logs an event once A has answered 202, which may be after live-users handled it.
-        await Eventually.TrueAsync(() => FiredIds(eventsExample, Workspace).IsSupersetOf(handled), "events-example to log every event live-users handled as fired through A in local/dev");
+            () => Task.FromResult(HandledIds(liveUsers).Intersect(FiredIds(eventsExample, Workspace)).ToHashSet()),
+            ids => ids.Count >= EventsToHandle,
+            $"{EventsToHandle} events events-example fired through A in local/dev to be handled by live-users",
+            TimeSpan.FromSeconds(60));
         Assert.True(liveUsers.Count(HandlerLine) >= handled.Count, $"live-users handled {handled.Count} events but printed the handler's line {liveUsers.Count(HandlerLine)} times");
         output.WriteLine($"live-users, linked through B, handled {handled.Count} events events-example fired through A: {string.Join(", ", handled)}");
 
