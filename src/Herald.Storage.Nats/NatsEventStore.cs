@@ -38,6 +38,12 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     private static readonly TimeSpan LeaderDeadline = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a start keeps asking JetStream again when a request of its gets no answer within the connection's request
+    /// timeout: a cluster that is starting, or whose servers are starved of CPU, answers late but answers.
+    /// </summary>
+    private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>
     /// One pull of the fan-out: up to 256 events, answered as they come, ending within a second.
     /// </summary>
     /// <remarks>
@@ -108,6 +114,8 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         try
         {
             await _connection.ConnectAsync().ConfigureAwait(false);
+            Log.Connected(_logger, _connection.ServerInfo?.Version, _options.Url);
+            var started = _timeProvider.GetTimestamp();
             _server = ServerFeatures.Parse(_connection.ServerInfo?.Version);
             if (!_server.IsSupported)
             {
@@ -118,8 +126,8 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
             var replicas = _options.Replicas;
             // The apps bucket keeps the last revisions of each app, not only the latest: a watch that has not read a save
             // yet (between two pulls, or while it makes its consumer again) still finds it after a relink replaced it.
-            var apps = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AppsBucket) { History = AppRevisionsKept, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: linked apps" }, cancellationToken).AsTask();
-            var attempts = _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AttemptsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: attempts of deliveries that failed" }, cancellationToken).AsTask();
+            var apps = AskUntilAnsweredAsync(ct => _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AppsBucket) { History = AppRevisionsKept, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: linked apps" }, ct), "Bucket " + _names.AppsBucket, started, cancellationToken);
+            var attempts = AskUntilAnsweredAsync(ct => _kv.CreateOrUpdateStoreAsync(new NatsKVConfig(_names.AttemptsBucket) { History = 1, NumberOfReplicas = replicas, Storage = NatsKVStorageType.File, Description = "Herald: attempts of deliveries that failed" }, ct), "Bucket " + _names.AttemptsBucket, started, cancellationToken);
             await Task.WhenAll(
                 EnsureStreamAsync(new StreamConfig(_names.EventsStream, [_names.AllEvents])
                 {
@@ -127,26 +135,26 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                     Retention = StreamConfigRetention.Limits,
                     MaxAge = _options.Retention,
                     DuplicateWindow = _options.DedupeWindow,
-                }, cancellationToken).AsTask(),
+                }, started, cancellationToken).AsTask(),
                 EnsureStreamAsync(new StreamConfig(_names.DeliveriesStream, [_names.AllDeliveries])
                 {
                     Description = "Herald: one queue of deliveries per subscription",
                     Retention = StreamConfigRetention.Workqueue,
                     DuplicateWindow = TimeSpan.FromMinutes(2),
-                }, cancellationToken).AsTask(),
+                }, started, cancellationToken).AsTask(),
                 EnsureStreamAsync(new StreamConfig(_names.DeadLettersStream, [_names.AllDeadLetters])
                 {
                     Description = "Herald: dead letters, until redriven or purged",
                     Retention = StreamConfigRetention.Limits,
                     DuplicateWindow = TimeSpan.FromMinutes(2),
-                }, cancellationToken).AsTask(),
+                }, started, cancellationToken).AsTask(),
                 EnsureStreamAsync(new StreamConfig(_names.DeliveredStream, [_names.AllDelivered])
                 {
                     Description = "Herald: one marker per delivered delivery, kept as long as its event",
                     Retention = StreamConfigRetention.Limits,
                     MaxAge = _options.Retention,
                     DuplicateWindow = TimeSpan.FromMinutes(2),
-                }, cancellationToken).AsTask(),
+                }, started, cancellationToken).AsTask(),
                 apps,
                 attempts).ConfigureAwait(false);
             _apps = await apps.ConfigureAwait(false);
@@ -505,6 +513,11 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                 // JetStream is "temporarily unavailable" just after a cluster regains its quorum: asked again.
                 await Task.Delay(TimeSpan.FromMilliseconds(100), _timeProvider, cancellationToken).ConfigureAwait(false);
             }
+            catch (NatsJSApiNoResponseException) when (_timeProvider.GetElapsedTime(started) < LeaderDeadline)
+            {
+                // No answer within the request timeout (a server starved of CPU answers late): asked again.
+                Log.RequestUnanswered(_logger, "Consumer " + config.Name, _options.Url);
+            }
         }
 
         var kept = consumer.Info.Config;
@@ -521,7 +534,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         return consumer;
     }
 
-    private async ValueTask EnsureStreamAsync(StreamConfig config, CancellationToken cancellationToken)
+    private async ValueTask EnsureStreamAsync(StreamConfig config, long started, CancellationToken cancellationToken)
     {
         config.NumReplicas = _options.Replicas;
         config.Storage = StreamConfigStorage.File;
@@ -531,7 +544,7 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
             config.Compression = StreamConfigCompression.S2;
         }
 
-        var stream = await _js.CreateOrUpdateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+        var stream = await AskUntilAnsweredAsync(ct => _js.CreateOrUpdateStreamAsync(config, ct), "Stream " + config.Name, started, cancellationToken).ConfigureAwait(false);
         var kept = stream.Info.Config;
         if (kept.Retention != config.Retention || kept.NumReplicas != config.NumReplicas)
         {
@@ -539,6 +552,25 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         }
 
         await WaitForStreamLeaderAsync(config.Name!, "Stream " + config.Name, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes a start-up request of JetStream's API, asking again while it gets no answer within the request timeout, until
+    /// <see cref="StartupDeadline"/> from <paramref name="started"/>; then the last failure is the start's.
+    /// </summary>
+    private async Task<T> AskUntilAnsweredAsync<T>(Func<CancellationToken, ValueTask<T>> ask, string what, long started, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await ask(cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiNoResponseException) when (_timeProvider.GetElapsedTime(started) < StartupDeadline)
+            {
+                Log.RequestUnanswered(_logger, what, _options.Url);
+            }
+        }
     }
 
     private ValueTask WaitForStreamLeaderAsync(string stream, string what, CancellationToken cancellationToken) =>
@@ -580,6 +612,10 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
                 return null;
             }
             catch (NatsNoRespondersException)
+            {
+                return null;
+            }
+            catch (NatsJSApiNoResponseException)
             {
                 return null;
             }
@@ -701,5 +737,11 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
         [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The watch of the app registry expected its message {Expected} and got {Got}; it reads again from the last one it had")]
         public static partial void WatchSkipped(ILogger logger, ulong expected, ulong got);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Connected to nats-server {Version} at {Url}")]
+        public static partial void Connected(ILogger logger, string? version, string url);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "{What}: the NATS cluster at {Url} did not answer in time; asking again")]
+        public static partial void RequestUnanswered(ILogger logger, string what, string url);
     }
 }

@@ -40,6 +40,8 @@ public sealed partial class NatsServerProcess : IAsyncDisposable
 
     private const int LogTailCapacity = 200;
     private const int SigTerm = 15;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
     private static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(50);
     private static readonly Lazy<string?> s_executable = new(FindExecutable);
     private static readonly Lazy<Version> s_version = new(ReadVersion);
@@ -206,6 +208,25 @@ public sealed partial class NatsServerProcess : IAsyncDisposable
         }
 
         s_live.TryRemove(this, out _);
+    }
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP to the process it started): its connections stay open and nothing it is sent is
+    /// answered until <see cref="Resume"/>, as a server starved of CPU.
+    /// </summary>
+    public void Pause() => SendSignal(SigStop, "SIGSTOP");
+
+    /// <summary>Lets a server <see cref="Pause"/> froze run again (SIGCONT).</summary>
+    public void Resume() => SendSignal(SigCont, "SIGCONT");
+
+    private void SendSignal(int signal, string name)
+    {
+        var process = _process ?? throw new InvalidOperationException($"nats-server {ServerName} does not run.");
+        AppendLog($"--- fixture: {name} to {ServerName} ---");
+        if (Signal(process.Id, signal) != 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), $"{name} to nats-server {ServerName} (pid {process.Id}) failed.");
+        }
     }
 
     /// <summary>Stops the server if it runs (as <see cref="StopAsync"/>), then starts it again on the same ports and store.</summary>
