@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Herald.Storage.Sqlite.Tests;
 
@@ -15,16 +14,13 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
 
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("herald-sqlite-counts-");
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
-
-    private string DatabasePath => Path.Combine(_folder.FullName, "herald.db");
+    private readonly FakeClockFile _file = new();
 
     [Fact]
     public async Task EveryWriteThatChangesDeliveries_KeepsTheCountsOfItsSubscriptions()
     {
-        await using var store = await OpenAsync();
-        var start = _clock.GetUtcNow();
+        await using var store = await _file.OpenAsync();
+        var start = _file.Clock.GetUtcNow();
         for (var i = 0; i < 6; i++)
         {
             await PublishAsync(store, S1, S2);
@@ -88,7 +84,7 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
         }
 
         // Five events were delivered to every subscription they had: three to both, the purged letter's, the new one.
-        _clock.Advance(TimeSpan.FromHours(2));
+        _file.Clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(5, await store.PruneAsync(TimeSpan.FromHours(1), batch: 100));
         Assert.Equal(["h1 0 0 2", "h2 0 2 0"], await CountsAsync(store));
     }
@@ -96,7 +92,7 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
     [Fact]
     public async Task AFileMadeBeforeTheCounts_IsCountedOnceWhenItIsOpened()
     {
-        await using (var store = await OpenAsync())
+        await using (var store = await _file.OpenAsync())
         {
             for (var i = 0; i < 3; i++)
             {
@@ -108,7 +104,7 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
             await queue.SettleAsync([Settlement.Delivered(leases[0], null), Settlement.Dead(leases[1], null, "rejected")]);
         }
 
-        await using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        await using (var connection = new SqliteConnection($"Data Source={_file.DatabasePath};Pooling=False"))
         {
             await connection.OpenAsync();
             await using var drop = connection.CreateCommand();
@@ -116,7 +112,7 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
             await drop.ExecuteNonQueryAsync();
         }
 
-        await using var reopened = await OpenAsync();
+        await using var reopened = await _file.OpenAsync();
         Assert.Equal(["h1 3 0 0", "h2 1 1 1"], await CountsAsync(reopened));
     }
 
@@ -130,7 +126,7 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
         var kept = counts.OrderBy(c => c.Key, StringComparer.Ordinal)
             .Select(c => $"{c.Key[(c.Key.LastIndexOf('/') + 1)..]} {c.Value.Pending + c.Value.InFlight} {c.Value.Delivered} {c.Value.Dead}")
             .ToList();
-        var recounted = await SqliteFile.ReadTextAsync(DatabasePath, """
+        var recounted = await SqliteFile.ReadTextAsync(_file.DatabasePath, """
             SELECT substr(subscription_id, 24) || ' ' || SUM(state = 0) || ' ' || SUM(state = 2) || ' ' || SUM(state = 3)
             FROM deliveries GROUP BY subscription_id ORDER BY subscription_id
             """);
@@ -138,23 +134,7 @@ public sealed class SqliteDeliveryCountTests : IAsyncDisposable
         return kept;
     }
 
-    private async Task<SqliteEventStore> OpenAsync()
-    {
-        var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = DatabasePath }, _clock);
-        await store.InitializeAsync();
-        return store;
-    }
+    private async Task PublishAsync(SqliteEventStore store, params string[] subscriptions) => await store.AppendAsync(_file.NewEvent(), subscriptions, null);
 
-    private async Task PublishAsync(SqliteEventStore store, params string[] subscriptions)
-    {
-        var evt = new HeraldEvent(Guid.CreateVersion7(), "acme", "dev", "vtex.sender", "k", "", "{}"u8.ToArray(), _clock.GetUtcNow(), null);
-        await store.AppendAsync(evt, subscriptions, null);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        _folder.Delete(recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _file.DisposeAsync();
 }

@@ -1,6 +1,3 @@
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
-
 namespace Herald.Storage.Sqlite.Tests;
 
 /// <summary>
@@ -11,10 +8,7 @@ public sealed class SqliteIdempotencyKeyTests : IAsyncDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("herald-sqlite-keys-");
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
-
-    private string DatabasePath => Path.Combine(_folder.FullName, "herald.db");
+    private readonly FakeClockFile _file = new();
 
     [Fact]
     public async Task EachKeyedPublish_ForgetsUpToTwoExpiredKeys_FromTheOldestEnd()
@@ -25,7 +19,7 @@ public sealed class SqliteIdempotencyKeyTests : IAsyncDisposable
             await PublishAsync(store, "old-" + i);
         }
 
-        _clock.Advance(Window * 2);
+        _file.Clock.Advance(Window * 2);
         for (var i = 0; i < 4; i++)
         {
             await PublishAsync(store, "new-" + i);
@@ -46,7 +40,7 @@ public sealed class SqliteIdempotencyKeyTests : IAsyncDisposable
             await PublishAsync(store, "old-" + i);
         }
 
-        _clock.Advance(Window / 2);
+        _file.Clock.Advance(Window / 2);
         for (var i = 0; i < 5; i++)
         {
             await PublishAsync(store, "live-" + i);
@@ -55,7 +49,7 @@ public sealed class SqliteIdempotencyKeyTests : IAsyncDisposable
         Assert.Equal(35, (await KeysAsync()).Count);
 
         // The old keys have expired, the live ones have not; a prune with batch 2 forgets at most 20 keys.
-        _clock.Advance(Window * 3 / 4);
+        _file.Clock.Advance(Window * 3 / 4);
         Assert.Equal(0, await store.PruneAsync(TimeSpan.FromDays(1), batch: 2));
         Assert.Equal(15, (await KeysAsync()).Count);
         Assert.Equal(0, await store.PruneAsync(TimeSpan.FromDays(1), batch: 2));
@@ -63,26 +57,12 @@ public sealed class SqliteIdempotencyKeyTests : IAsyncDisposable
         Assert.True((await PublishAsync(store, "live-4")).Duplicate);
     }
 
-    private async Task<SqliteEventStore> OpenAsync()
-    {
-        var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = DatabasePath, DedupeWindow = Window }, _clock);
-        await store.InitializeAsync();
-        return store;
-    }
+    private Task<SqliteEventStore> OpenAsync() => _file.OpenAsync(Window);
 
-    private async Task<AppendResult> PublishAsync(SqliteEventStore store, string key)
-    {
-        var evt = new HeraldEvent(Guid.CreateVersion7(), "acme", "dev", "vtex.sender", "k", "", "{}"u8.ToArray(), _clock.GetUtcNow(), null);
-        return await store.AppendAsync(evt, ["s1"], key);
-    }
+    private async Task<AppendResult> PublishAsync(SqliteEventStore store, string key) => await store.AppendAsync(_file.NewEvent(), ["s1"], key);
 
     /// <summary>The keys in the file, oldest written first.</summary>
-    private Task<List<string>> KeysAsync() => SqliteFile.ReadTextAsync(DatabasePath, "SELECT key FROM idempotency ORDER BY rowid");
+    private Task<List<string>> KeysAsync() => SqliteFile.ReadTextAsync(_file.DatabasePath, "SELECT key FROM idempotency ORDER BY rowid");
 
-    public ValueTask DisposeAsync()
-    {
-        SqliteConnection.ClearAllPools();
-        _folder.Delete(recursive: true);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _file.DisposeAsync();
 }
