@@ -58,17 +58,16 @@ public sealed partial class SqliteEventStore
                 """, ps);
             Execute(c, t, "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq IN (SELECT seq FROM prune))");
 
-            // Only events whose every delivery was delivered are pruned.
-            using (var count = Command(c, t, "SELECT subscription_id, COUNT(*) FROM deliveries WHERE event_seq IN (SELECT seq FROM prune) GROUP BY subscription_id"))
-            using (var reader = count.ExecuteReader())
+            // Only events whose every delivery was delivered are pruned: each deleted row is one delivered fewer.
+            using (var delete = Command(c, t, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM prune) RETURNING subscription_id"))
+            using (var reader = delete.ExecuteReader())
             {
                 while (reader.Read())
                 {
-                    Writer.Counts.Add(reader.GetString(0), delivered: -reader.GetInt64(1));
+                    Writer.Counts.Add(reader.GetString(0), delivered: -1);
                 }
             }
 
-            Execute(c, t, "DELETE FROM deliveries WHERE event_seq IN (SELECT seq FROM prune)");
             var pruned = Execute(c, t, "DELETE FROM events WHERE seq IN (SELECT seq FROM prune)");
 
             // Publishes with keys forget expired ones as they go; this forgets those left when publishing stopped, up to
