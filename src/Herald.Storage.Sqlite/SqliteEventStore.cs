@@ -74,7 +74,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
             using (var transaction = _writeConnection.BeginTransaction())
             {
                 var older = IsOlderFile(_writeConnection, transaction);
-                var uncounted = !HasTable(_writeConnection, transaction, "subscription_counts");
+                var uncounted = !Has(_writeConnection, transaction, "table", "subscription_counts");
                 Execute(_writeConnection, transaction, Schema.Create);
                 AddMissingColumns(_writeConnection, transaction);
                 if (older)
@@ -217,16 +217,13 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     /// Whether the file was made by a Herald that kept leases in the file (before <c>deliveries_queue</c>): it has
     /// deliveries but not their queue index, and its rows marked in flight (state 1) must be made pending and due at once.
     /// </summary>
-    private static bool IsOlderFile(SqliteConnection connection, SqliteTransaction transaction)
-    {
-        using var probe = Command(connection, transaction,
-            "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'deliveries') - (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_queue')");
-        return Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
-    }
+    private static bool IsOlderFile(SqliteConnection connection, SqliteTransaction transaction) =>
+        Has(connection, transaction, "table", "deliveries") && !Has(connection, transaction, "index", "deliveries_queue");
 
-    private static bool HasTable(SqliteConnection connection, SqliteTransaction transaction, string table)
+    /// <summary>Whether the file has the table or index (<paramref name="type"/>) <paramref name="name"/>.</summary>
+    private static bool Has(SqliteConnection connection, SqliteTransaction transaction, string type, string name)
     {
-        using var probe = Command(connection, transaction, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $table", ("$table", table));
+        using var probe = Command(connection, transaction, "SELECT COUNT(*) FROM sqlite_master WHERE type = $type AND name = $name", ("$type", type), ("$name", name));
         return Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
