@@ -184,21 +184,52 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// An event published with an Idempotency-Key goes on a subject of its key
+    /// (<see cref="StoreNames.KeyedEvent(HeraldEvent, string)"/>), so the key's last event can be read before publishing:
+    /// when it is younger than the dedupe window, it is the answer and nothing is written. Otherwise the event is
+    /// published with a message id never used before, the key's hash and the sequence of the key's last event, which the
+    /// stream deduplicates only against another broker publishing the same key at the same moment.
+    /// <para>
+    /// The key's hash alone, a message id that comes back when the window has passed, would meet nats-server 2.9's
+    /// dedupe: each replica checks a message id against its own table when it applies the message, and each replica
+    /// forgets ids on its own timer. A resend at the window's end could be stored by the leader and dropped as a
+    /// duplicate by a follower: an event the cluster confirmed and a replica does not have, never copied by a fan-out
+    /// that reads that replica (docs/operations.md).
+    /// </para>
+    /// </remarks>
     public async ValueTask<AppendResult> AppendAsync(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evt);
         ArgumentNullException.ThrowIfNull(subscriptionIds);
         var headers = EventCodec.Headers(evt);
         headers[EventCodec.Subscriptions] = string.Join(',', subscriptionIds);
-        var msgId = idempotencyKey is null
-            ? evt.Id.ToString("N")
-            : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{evt.Account}/{evt.Workspace}/{evt.Sender}/{idempotencyKey}")));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.PublishTimeout);
+        string subject, msgId;
         PubAckResponse ack;
         try
         {
-            ack = await _js.PublishAsync(_names.Event(evt), evt.Body, headers: headers, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: timeout.Token).ConfigureAwait(false);
+            if (idempotencyKey is null)
+            {
+                (subject, msgId) = (_names.Event(evt), evt.Id.ToString("N"));
+            }
+            else
+            {
+                var keyHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{evt.Account}/{evt.Workspace}/{evt.Sender}/{idempotencyKey}")));
+                subject = _names.KeyedEvent(evt, keyHash);
+                var last = await LastAsync(_names.EventsStream, subject, timeout.Token).ConfigureAwait(false);
+                if (last is not null && _timeProvider.GetUtcNow() - last.Time < _options.DedupeWindow)
+                {
+                    return DuplicateOf(last);
+                }
+
+                // The key's first event gets the key's hash alone, the message id Herald gave keyed events before they had
+                // a subject of their own, so a key first used before an upgrade is still deduplicated inside its window.
+                msgId = last is null ? keyHash : $"{keyHash}:{last.Seq}";
+            }
+
+            ack = await _js.PublishAsync(subject, evt.Body, headers: headers, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: timeout.Token).ConfigureAwait(false);
             EnsureStored(ack);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -220,11 +251,9 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
 
         if (ack.Duplicate)
         {
-            var first = await GetAsync(_names.EventsStream, ack.Seq, cancellationToken).ConfigureAwait(false);
-            if (first is { } stored)
+            if (await GetAsync(_names.EventsStream, ack.Seq, cancellationToken).ConfigureAwait(false) is { } first)
             {
-                var firstHeaders = EventCodec.ParseRaw(stored.Hdrs);
-                return new AppendResult(Guid.Parse(EventCodec.Get(firstHeaders, EventCodec.EventId)), EventCodec.SubscriptionIds(firstHeaders).Length, true);
+                return DuplicateOf(first);
             }
 
             // The cluster says the key made an event, but that event cannot be read yet (a cluster regaining its quorum):
@@ -233,6 +262,13 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         }
 
         return new AppendResult(evt.Id, subscriptionIds.Count, false);
+    }
+
+    /// <summary>The answer to a publish whose Idempotency-Key made <paramref name="first"/>: its id and delivery count.</summary>
+    private static AppendResult DuplicateOf(StoredMessage first)
+    {
+        var headers = EventCodec.ParseRaw(first.Hdrs);
+        return new AppendResult(Guid.Parse(EventCodec.Get(headers, EventCodec.EventId)), EventCodec.SubscriptionIds(headers).Length, true);
     }
 
     /// <inheritdoc/>
@@ -627,6 +663,20 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         try
         {
             var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { Seq = sequence }, cancellationToken).ConfigureAwait(false);
+            return response.Message;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The last message of <paramref name="stream"/> on <paramref name="subject"/>, read from the stream's leader; null when there is none.</summary>
+    internal async ValueTask<StoredMessage?> LastAsync(string stream, string subject, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken).ConfigureAwait(false);
             return response.Message;
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)

@@ -18,7 +18,10 @@ public sealed class NatsStoreOptions
     /// <summary>How many servers keep each stream and bucket: 1, or 3 for a cluster that survives losing a node. <value>1</value></summary>
     public int Replicas { get; set; } = 1;
 
-    /// <summary>How long a publish's <c>Idempotency-Key</c> is remembered (the events stream's duplicate window). <value>10 minutes</value></summary>
+    /// <summary>
+    /// How long a publish's <c>Idempotency-Key</c> is remembered after the event it made: at most half of
+    /// <see cref="Retention"/>. <value>10 minutes</value>
+    /// </summary>
     public TimeSpan DedupeWindow { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How long events are kept for replay; the events stream's <c>MaxAge</c>. <value>7 days</value></summary>
@@ -65,9 +68,11 @@ public sealed class NatsStoreOptions
             errors.Add($"Replicas must be from 1 to 5 (3 survives the loss of one server); found {Replicas}.");
         }
 
-        if (DedupeWindow <= TimeSpan.Zero || DedupeWindow > Retention)
+        // A keyed publish reads its key's last event to decide; that event must outlive the window by a wide margin, or a
+        // key whose event has just expired would reuse a message id the replicas may not all have forgotten yet.
+        if (DedupeWindow <= TimeSpan.Zero || DedupeWindow > Retention / 2)
         {
-            errors.Add($"DedupeWindow must be positive and at most Retention ({Retention}); found {DedupeWindow}.");
+            errors.Add($"DedupeWindow must be positive and at most half of Retention ({Retention / 2}): a key is remembered through its last event, which must outlive the window; found {DedupeWindow}.");
         }
 
         if (AckWait < TimeSpan.FromSeconds(1))

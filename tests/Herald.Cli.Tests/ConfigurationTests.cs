@@ -90,20 +90,21 @@ public sealed class ConfigurationTests : IDisposable
             PublishBurst = "many",
             AllowedEndpointHosts = new[] { "http://apps.internal:80" },
             Store = "nats://127.0.0.1:4222",
-            Nats = new { AckWait = "00:00:00.500", Url = "nats://elsewhere:4222", Shards = 3 },
+            Nats = new { AckWait = "00:00:00.500", Url = "nats://elsewhere:4222", Shards = 3, DedupeWindow = "2.00:00:00", Retention = "3.00:00:00" },
             Sqlite = new { DatabasePath = "/tmp/other.db" },
         });
 
         var error = Assert.Throws<CliException>(() => Load(config));
 
         Assert.Equal(ExitCodes.UserError, error.ExitCode);
-        Assert.Contains("has 9 problems; nothing was started", error.Message, StringComparison.Ordinal);
+        Assert.Contains("has 10 problems; nothing was started", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:MaxBodyBytes must be from 1024 to 67108864; found 10.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:LeaseDuration must be a duration, [d.]hh:mm:ss such as 00:00:30; found 'soon'.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:MaxBodyByte is not a Herald option; the keys under Herald are ", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:PublishBurst must be a whole number; found 'many'.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:AllowedEndpointHosts must list host names or addresses, without scheme or port; found 'http://apps.internal:80'.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:Nats:AckWait must be at least 1 second; found 00:00:00.5", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Herald:Nats:DedupeWindow must be positive and at most half of Retention (1.12:00:00): a key is remembered through its last event, which must outlive the window; found 2.00:00:00.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:Nats:Url cannot be set: the cluster's URLs are the store's; set Herald:Store", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:Nats:Shards is not a Herald option; the keys under Herald:Nats are AckWait, DedupeWindow, FanOutConcurrency, MaxAckPending, Prefix, PublishTimeout, Replicas, Retention.", error.Message, StringComparison.Ordinal);
         Assert.Contains("Herald:Sqlite:DatabasePath cannot be set", error.Message, StringComparison.Ordinal);

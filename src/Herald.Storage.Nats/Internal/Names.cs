@@ -39,6 +39,13 @@ internal sealed class StoreNames(string prefix)
     /// <summary><c>{root}.ev.{account}.{workspace}.{sender}.{key}</c>, dots in the sender and key written as '~'.</summary>
     public string Event(HeraldEvent evt) => $"{Root}.ev.{evt.Account}.{evt.Workspace}.{Escape(evt.Sender)}.{Escape(evt.Key)}";
 
+    /// <summary>
+    /// <c>{root}.ev.{account}.{workspace}.{sender}.~{keyHash}</c>: an event published with an Idempotency-Key, on a subject
+    /// of its key, whose last message is the key's last event. An event key starts with a letter or digit, so the '~' keeps
+    /// these subjects apart from <see cref="Event(HeraldEvent)"/>'s.
+    /// </summary>
+    public string KeyedEvent(HeraldEvent evt, string keyHash) => $"{Root}.ev.{evt.Account}.{evt.Workspace}.{Escape(evt.Sender)}.~{keyHash}";
+
     public string Deliveries(string token) => $"{Root}.dlv.{token}";
 
     public string Delivered(string token) => $"{Root}.done.{token}";

@@ -37,6 +37,41 @@ public sealed partial class NatsServerProcess
 
         return new MetaClusterState(string.IsNullOrEmpty(leader) ? null : leader, size, replicas);
     }
+
+    /// <summary>
+    /// How many messages this node's own replica of <paramref name="stream"/> holds, from <c>GET /jsz</c>: null when the
+    /// node keeps no replica of it. Replicas of one stream can differ where the server has a bug; the stream's info
+    /// shows only the leader's.
+    /// </summary>
+    public async Task<ulong?> GetReplicaMessagesAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        using var response = await MonitoringHttp.Client.GetAsync(new Uri(MonitorUrl, "jsz?accounts=true&streams=true"), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var jsz = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        if (!jsz.RootElement.TryGetProperty("account_details", out var accounts) || accounts.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        foreach (var account in accounts.EnumerateArray())
+        {
+            if (!account.TryGetProperty("stream_detail", out var streams) || streams.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var detail in streams.EnumerateArray())
+            {
+                if (detail.GetProperty("name").GetString() == stream)
+                {
+                    return detail.GetProperty("state").GetProperty("messages").GetUInt64();
+                }
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>The one HTTP client for monitoring endpoints: no proxy (they are on loopback) and a short timeout.</summary>
