@@ -154,28 +154,31 @@ internal sealed class OwnBrokerProcess : IAsyncDisposable
     }
 }
 
-/// <summary>A process's resident memory, from <c>/proc/{pid}/status</c> (Linux).</summary>
+/// <summary>A process's resident memory in MiB: all of it, its peak (VmHWM), and the anonymous (heaps, stacks) and
+/// file-backed (mapped files, code) parts, from <c>/proc/{pid}/status</c> (Linux).</summary>
+internal readonly record struct MemorySample(double Rss, double Peak, double Anon, double File);
+
+/// <summary>Reads a process's <see cref="MemorySample"/>.</summary>
 internal static class ProcessMemory
 {
-    /// <summary>VmRSS and VmHWM (peak RSS) in MiB, or null when unreadable (not Linux, or the process is gone).</summary>
-    public static (double Rss, double Peak)? Read(int pid)
+    /// <summary>The process's memory now, or null when unreadable (not Linux, or the process is gone).</summary>
+    public static MemorySample? Read(int pid)
     {
         try
         {
-            double? rss = null, peak = null;
+            var fields = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                var colon = line.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0 && line[..colon] is "VmRSS" or "VmHWM" or "RssAnon" or "RssFile" or "RssShmem")
                 {
-                    rss = Kib(line);
-                }
-                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                {
-                    peak = Kib(line);
+                    fields[line[..colon]] = Kib(line);
                 }
             }
 
-            return rss is { } r ? (r, peak ?? r) : null;
+            return fields.TryGetValue("VmRSS", out var rss)
+                ? new MemorySample(rss, fields.GetValueOrDefault("VmHWM", rss), fields.GetValueOrDefault("RssAnon"), fields.GetValueOrDefault("RssFile") + fields.GetValueOrDefault("RssShmem"))
+                : null;
         }
         catch (IOException)
         {

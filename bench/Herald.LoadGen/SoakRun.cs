@@ -90,7 +90,7 @@ internal static class SoakRun
         var state = new SoakState(total, options.Subscribers);
         var apps = new List<WebApplication>();
         var tempApps = Directory.CreateTempSubdirectory("herald-soak-apps-").FullName;
-        var rss = new List<(double At, string Phase, double Rss, double Peak)>();
+        var rss = new List<(double At, string Phase, MemorySample Memory)>();
         using var admin = new HttpClient { BaseAddress = brokerUrl, Timeout = TimeSpan.FromSeconds(30) };
         using var publishHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
@@ -247,8 +247,8 @@ internal static class SoakRun
             w.AppendLine(Inv($"publish→handler latency ms (first success, all): p50 {LoadRun.Percentile(all, 0.50):0.0}  p99 {LoadRun.Percentile(all, 0.99):0.0}  max {(all.Length > 0 ? all[^1] : double.NaN):0.0}"));
             w.AppendLine(Inv($"publish→handler latency ms (handled at attempt 1): p50 {LoadRun.Percentile(firstAttempt, 0.50):0.0}  p99 {LoadRun.Percentile(firstAttempt, 0.99):0.0}  ({firstAttempt.Length} of {all.Length})"));
             var start = rss.FirstOrDefault(r => r.Phase.Contains("after warm-up", StringComparison.Ordinal));
-            w.AppendLine(Inv($"broker RSS MiB: idle {(rss.Count > 0 ? rss[0].Rss : double.NaN):0.0}, start (after {options.WarmupSeconds} s warm-up) {start.Rss:0.0}, end {end?.Rss:0.0}, max sampled {(rss.Count > 0 ? rss.Max(r => r.Rss) : double.NaN):0.0}, peak (VmHWM) {end?.Peak:0.0}"));
-            w.AppendLine("broker RSS samples (s, phase, MiB): " + string.Join("; ", rss.Select(r => Inv($"{r.At:0} {r.Phase} {r.Rss:0.0}"))));
+            w.AppendLine(Inv($"broker RSS MiB: idle {(rss.Count > 0 ? rss[0].Memory.Rss : double.NaN):0.0}, start (after {options.WarmupSeconds} s warm-up) {start.Memory.Rss:0.0}, end {end?.Rss:0.0}, max sampled {(rss.Count > 0 ? rss.Max(r => r.Memory.Rss) : double.NaN):0.0}, peak (VmHWM) {end?.Peak:0.0}"));
+            w.AppendLine("broker RSS samples (s, phase, MiB: all = anonymous + files): " + string.Join("; ", rss.Select(r => Inv($"{r.At:0} {r.Phase} {r.Memory.Rss:0.0} = {r.Memory.Anon:0.0} + {r.Memory.File:0.0}"))));
             await output.WriteAsync(w.ToString());
             exitCode = report.Lost.Sum() > 0 || !drained ? 1 : 0;
         }
@@ -388,22 +388,22 @@ internal static class SoakRun
         return apps!.Apps.SelectMany(a => a.Subscriptions).ToList();
     }
 
-    private static (double Rss, double Peak)? Sample(List<(double At, string Phase, double Rss, double Peak)> samples, int? pid, double at, string phase)
+    private static MemorySample? Sample(List<(double At, string Phase, MemorySample Memory)> samples, int? pid, double at, string phase)
     {
         var sample = pid is { } p ? ProcessMemory.Read(p) : null;
         if (sample is { } s)
         {
             lock (samples)
             {
-                samples.Add((at, phase, s.Rss, s.Peak));
+                samples.Add((at, phase, s));
             }
         }
 
         return sample;
     }
 
-    private static string Mib((double Rss, double Peak)? sample) =>
-        sample is { } s ? Inv($"{s.Rss:0.0} MiB") : "unknown (give --broker-pid)";
+    private static string Mib(MemorySample? sample) =>
+        sample is { } s ? Inv($"{s.Rss:0.0} MiB (anonymous {s.Anon:0.0}, files {s.File:0.0})") : "unknown (give --broker-pid)";
 
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
