@@ -84,15 +84,17 @@ public sealed class KeyedResendTests(NatsClusterFixture nats) : IAsyncLifetime
         while (result.Duplicate);
 
         Assert.Equal(new AppendResult(resent.Id, 1, false), result);
-        var replicas = await EventuallyAsync(
+        var replicas = await Eventually.ValueAsync(
             async () => await Task.WhenAll(nats.Nodes.Select(node => node.GetReplicaMessagesAsync(events))),
             counts => counts.All(c => c == 2),
-            "every replica of the events stream to hold both events");
+            "every replica of the events stream to hold both events",
+            Patience);
         Assert.Equal(3, replicas.Length);
-        await EventuallyAsync(
+        await Eventually.ValueAsync(
             async () => (await Store.CountAsync([SubscriptionId]))[SubscriptionId],
             counts => counts == new DeliveryCounts(2, 0, 0, 0),
-            "both events to be queued for the subscription");
+            "both events to be queued for the subscription",
+            Patience);
     }
 
     private static HeraldEvent Event() =>
@@ -105,28 +107,4 @@ public sealed class KeyedResendTests(NatsClusterFixture nats) : IAsyncLifetime
         var leader = info.Cluster?.Leader ?? throw new InvalidOperationException($"The stream {stream} has no leader.");
         return nats.Nodes.First(node => node.ServerName != leader);
     }
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, string what)
-    {
-        var elapsed = Stopwatch.StartNew();
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (true)
-        {
-            var last = await probe();
-            if (condition(last))
-            {
-                return last;
-            }
-
-            if (elapsed.Elapsed > Patience)
-            {
-                Assert.Fail($"Timed out after {Patience.TotalSeconds} s waiting for {what}; last value: {Format(last)}.");
-            }
-
-            await timer.WaitForNextTickAsync();
-        }
-    }
-
-    private static string Format<T>(T value) =>
-        value is System.Collections.IEnumerable items and not string ? "[" + string.Join(", ", items.Cast<object?>()) + "]" : value?.ToString() ?? "null";
 }

@@ -169,7 +169,7 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
         using var b = Client(_b!);
         await LinkAsync(a, "vtex", "slow-listener", """{"events":{"slow":{"sender":"vtex.events-example","keys":["slow-event"],"delivery":{"concurrency":1}}}}""");
         var subscription = "acme/dev/vtex.slow-listener/slow";
-        await EventuallyAsync(async () => (await b.GetFromJsonAsync<AppsResponse>("/_herald/v1/acme/dev/apps", Json))!.Apps.SelectMany(x => x.Subscriptions).Any(s => s.Id == subscription), "broker B to know the subscription");
+        await Eventually.TrueAsync(async () => (await b.GetFromJsonAsync<AppsResponse>("/_herald/v1/acme/dev/apps", Json))!.Apps.SelectMany(x => x.Subscriptions).Any(s => s.Id == subscription), "broker B to know the subscription", Patience);
         const int Events = 12;
         for (var n = 0; n < Events; n++)
         {
@@ -177,19 +177,8 @@ public sealed class TwoBrokersTests(NatsClusterFixture nats) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref _slowHandled) >= Events), $"{Events} slow deliveries handled");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref _slowHandled) >= Events), $"{Events} slow deliveries handled", Patience);
         Assert.InRange(Volatile.Read(ref _slowMaxAtOnce), 1, 2);
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        var elapsed = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(elapsed.Elapsed < Patience, $"Timed out waiting for {what}.");
-            await poll.WaitForNextTickAsync();
-        }
     }
 
     /// <summary>Reads a Server-Sent Events stream's data lines as JSON into <paramref name="into"/> until cancelled.</summary>
