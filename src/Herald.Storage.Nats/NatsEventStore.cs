@@ -658,25 +658,19 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         }
     }
 
-    internal async ValueTask<StoredMessage?> GetAsync(string stream, ulong sequence, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { Seq = sequence }, cancellationToken).ConfigureAwait(false);
-            return response.Message;
-        }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-        {
-            return null;
-        }
-    }
+    internal ValueTask<StoredMessage?> GetAsync(string stream, ulong sequence, CancellationToken cancellationToken) =>
+        MessageAsync(stream, new StreamMsgGetRequest { Seq = sequence }, cancellationToken);
 
     /// <summary>The last message of <paramref name="stream"/> on <paramref name="subject"/>, read from the stream's leader; null when there is none.</summary>
-    internal async ValueTask<StoredMessage?> LastAsync(string stream, string subject, CancellationToken cancellationToken)
+    internal ValueTask<StoredMessage?> LastAsync(string stream, string subject, CancellationToken cancellationToken) =>
+        MessageAsync(stream, new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken);
+
+    /// <summary>The message of <paramref name="stream"/> that <paramref name="request"/> names, read from the stream's leader; null when there is none.</summary>
+    private async ValueTask<StoredMessage?> MessageAsync(string stream, StreamMsgGetRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", new StreamMsgGetRequest { LastBySubj = subject }, cancellationToken).ConfigureAwait(false);
+            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>($"$JS.API.STREAM.MSG.GET.{stream}", request, cancellationToken).ConfigureAwait(false);
             return response.Message;
         }
         catch (NatsJSApiException ex) when (ex.Error.Code == 404)

@@ -10,10 +10,7 @@ public sealed partial class NatsServerProcess
     /// </summary>
     public async Task<MetaClusterState?> GetMetaClusterAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await MonitoringHttp.Client.GetAsync(new Uri(MonitorUrl, "jsz"), cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var jsz = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        using var jsz = await GetJszAsync("jsz", cancellationToken);
         if (!jsz.RootElement.TryGetProperty("meta_cluster", out var meta) || meta.ValueKind != JsonValueKind.Object)
         {
             return null;
@@ -45,10 +42,7 @@ public sealed partial class NatsServerProcess
     /// </summary>
     public async Task<ulong?> GetReplicaMessagesAsync(string stream, CancellationToken cancellationToken = default)
     {
-        using var response = await MonitoringHttp.Client.GetAsync(new Uri(MonitorUrl, "jsz?accounts=true&streams=true"), cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var jsz = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        using var jsz = await GetJszAsync("jsz?accounts=true&streams=true", cancellationToken);
         if (!jsz.RootElement.TryGetProperty("account_details", out var accounts) || accounts.ValueKind != JsonValueKind.Array)
         {
             return null;
@@ -71,6 +65,15 @@ public sealed partial class NatsServerProcess
         }
 
         return null;
+    }
+
+    /// <summary>The node's answer to <c>GET /{path}</c> on its monitoring endpoint (<c>jsz</c> and its queries).</summary>
+    private async Task<JsonDocument> GetJszAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await MonitoringHttp.Client.GetAsync(new Uri(MonitorUrl, path), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
     }
 }
 
