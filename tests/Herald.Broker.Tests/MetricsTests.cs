@@ -62,6 +62,23 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Durations_AreHistogramsWithBucketsInSeconds_TheStoresCommitsAmongThem()
+    {
+        var app = await _broker.LinkAsync("acme", _workspace, "vtex", "events-example", "{}", _app.Endpoint);
+        using var published = await _broker.PublishAsync(app.Token, "acme", _workspace, "k", "{}");
+        Assert.Equal(HttpStatusCode.Accepted, published.StatusCode);
+
+        var text = await ScrapeAsync();
+        // Buckets of milliseconds, not of whole seconds: a publish takes about one.
+        Assert.Contains("messaging_client_operation_duration_seconds_bucket{otel_scope_name=\"Herald.Broker\",messaging_operation_name=\"publish\",le=\"0.001\"}", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("le=\"7500\"", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE herald_store_commit_duration_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("herald_store_commit_duration_seconds_bucket{otel_scope_name=\"Herald.Storage.Sqlite\",le=\"0.001\"}", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE herald_store_write_duration_seconds histogram", text, StringComparison.Ordinal);
+        Assert.Contains("herald_store_commit_writes_bucket{otel_scope_name=\"Herald.Storage.Sqlite\",le=\"64\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BacklogGauges_RiseWhileTheSubscriberHoldsItsDeliveries_AndFallWhenItLetsGo()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

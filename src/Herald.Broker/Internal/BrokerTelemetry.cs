@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using Herald.Broker.Dispatching;
 using Herald.Broker.Internal;
+using Herald.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace Herald.Broker;
@@ -18,7 +19,7 @@ namespace Herald.Broker;
 public static class BrokerTelemetry
 {
     /// <summary>The name of the broker's ActivitySource and Meter.</summary>
-    public const string Name = Herald.Telemetry.HeraldInstrumentation.Broker;
+    public const string Name = HeraldInstrumentation.Broker;
 
     /// <summary>The <c>messaging.system</c> of Herald's spans and metrics.</summary>
     public const string MessagingSystem = "herald";
@@ -33,7 +34,7 @@ public static class BrokerTelemetry
 
     internal static readonly Counter<long> AuthRefused = Meter.CreateCounter<long>("herald.auth.refused", "{request}", "Requests refused for their credentials, by reason (missing, unknown, not_admin, other_workspace).");
 
-    internal static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("messaging.client.operation.duration", "s", "Duration of publish and delivery operations.");
+    internal static readonly Histogram<double> OperationDuration = Meter.CreateHistogram("messaging.client.operation.duration", "s", "Duration of publish and delivery operations.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HeraldInstrumentation.DurationBuckets });
 
     // The gauges live as long as the process and report every running broker's last backlog sample (one broker per
     // process in production; tests run several). Instruments made per broker would be disposed with it, and a metrics

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
@@ -7,7 +8,8 @@ namespace Herald.Storage.Sqlite.Internal;
 /// The single writer of a SQLite database. Writes queue on a bounded channel; the writer takes every write waiting
 /// (up to <see cref="MaxBatch"/>) and commits them in one transaction, so concurrent publishes share one fsync.
 /// A batch that fails is retried one write at a time, so one bad write cannot fail its neighbours. The delivery count
-/// changes its writes gather (<see cref="Counts"/>) are written in the same transaction, just before it commits.
+/// changes its writes gather (<see cref="Counts"/>) are written in the same transaction, just before it commits. Each
+/// commit is measured (<see cref="StoreTelemetry"/>).
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -19,11 +21,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Task _loop;
 
     private readonly Action _committed;
+    private readonly StoreTelemetry _telemetry;
 
-    public GroupCommitWriter(SqliteConnection connection, int capacity, Action committed)
+    public GroupCommitWriter(SqliteConnection connection, int capacity, Action committed, StoreTelemetry telemetry)
     {
         _connection = connection;
         _committed = committed;
+        _telemetry = telemetry;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -92,6 +96,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         failure = null;
         Counts.Clear();
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var transaction = _connection.BeginTransaction();
@@ -110,9 +115,17 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         _committed();
-
+        var committed = Stopwatch.GetTimestamp();
+        _telemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started, committed).TotalSeconds);
+        _telemetry.CommitWrites.Record(batch.Count);
+        var timeWrites = _telemetry.WriteDuration.Enabled;
         foreach (var write in batch)
         {
+            if (timeWrites)
+            {
+                _telemetry.WriteDuration.Record(Stopwatch.GetElapsedTime(write.Queued, committed).TotalSeconds);
+            }
+
             write.Complete();
         }
 
@@ -131,6 +144,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     private abstract class PendingWrite
     {
+        /// <summary>When the write was queued (a <see cref="Stopwatch"/> timestamp).</summary>
+        public long Queued { get; } = Stopwatch.GetTimestamp();
+
         public abstract void Execute(SqliteConnection connection, SqliteTransaction transaction);
 
         public abstract void Complete();
