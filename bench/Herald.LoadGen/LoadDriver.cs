@@ -104,6 +104,7 @@ internal static class LoadDriver
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         using var allocations = AllocationSampler.StartIfAsked();
+        using var store = new StoreWriterSampler();
         var run = await PublishAsync(http, target, options.Events, firstNumber: 0, options.Concurrency, options.Rate, cancellationToken);
         var publishSeconds = run.Clock.Elapsed.TotalSeconds;
         var failures = run.Failures;
@@ -134,6 +135,7 @@ internal static class LoadDriver
         // (Herald's own broker, the relay), the target itself; RabbitMQ or a broker given by --broker run elsewhere.
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"cpu: {cpu.TotalSeconds:0.00} s in this process = {cpu.TotalMicroseconds / Math.Max(1, options.Events - failures):0} us/event; meanwhile {jitMethods} methods compiled in {jitTime.TotalMilliseconds:0} ms, {gcs} gen0 collections, {allocated / Math.Max(1, options.Events - failures) / 1024.0:0.0} KiB allocated per event, {workItems / (double)Math.Max(1, options.Events - failures):0.0} thread-pool work items per event"));
+        await store.ReportAsync(output);
         if (allocations is not null)
         {
             await allocations.StopAndReportAsync(output);
