@@ -19,10 +19,11 @@ public sealed partial class NatsEventStore
         {
             await foreach (var key in Apps.GetKeysAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                var entry = await Apps.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (entry.Success && entry.Value.Value is { Length: > 0 } json)
+                // From the leader: the watch that follows this load starts now, so a value older than the last save
+                // would stay until the app changes again.
+                if (await LatestValueAsync(_names.AppsBucket, key, cancellationToken).ConfigureAwait(false) is { Length: > 0 } json)
                 {
-                    apps.Add(StoreJson.Deserialize<StoredApp>(json));
+                    apps.Add(StoreJson.Deserialize<StoredApp>(json.Span));
                 }
             }
         }
@@ -45,22 +46,7 @@ public sealed partial class NatsEventStore
     public async ValueTask<bool> DeleteAppAsync(string account, string workspace, string sender, CancellationToken cancellationToken = default)
     {
         var key = AppKey(account, workspace, sender);
-
-        // Whether the app is linked, read from the bucket's stream leader: a KV get may be answered by a replica that
-        // has not applied the latest save or delete yet.
-        StoredMessage last;
-        try
-        {
-            var response = await _js.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
-                "$JS.API.STREAM.MSG.GET.KV_" + _names.AppsBucket, new StreamMsgGetRequest { LastBySubj = "$KV." + _names.AppsBucket + "." + key }, cancellationToken).ConfigureAwait(false);
-            last = response.Message;
-        }
-        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
-        {
-            return false;
-        }
-
-        if (EventCodec.ParseRaw(last.Hdrs) is { } headers && headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE")
+        if (await LatestValueAsync(_names.AppsBucket, key, cancellationToken).ConfigureAwait(false) is null)
         {
             return false;
         }

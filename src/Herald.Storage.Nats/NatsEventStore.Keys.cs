@@ -1,3 +1,4 @@
+using System.Text;
 using NATS.Client.KeyValueStore;
 
 namespace Herald.Storage.Nats;
@@ -26,8 +27,9 @@ public sealed partial class NatsEventStore : IKeyAgreement
         }
         catch (NatsKVCreateException)
         {
-            var recorded = await bucket.GetEntryAsync<string>(KeysFingerprintKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return recorded.Value ?? "";
+            // Made by another broker a moment ago, perhaps: read from the leader, which has it.
+            var recorded = await LatestValueAsync(_names.ClusterBucket, KeysFingerprintKey, cancellationToken).ConfigureAwait(false);
+            return recorded is { } value ? Encoding.UTF8.GetString(value.Span) : "";
         }
     }
 }

@@ -723,10 +723,26 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     internal static ulong ParseSequence(NatsHeaders headers) =>
         ulong.TryParse(EventCodec.Get(headers, EventCodec.EventSequence), System.Globalization.CultureInfo.InvariantCulture, out var sequence) ? sequence : 0;
 
-    internal async ValueTask<List<AttemptRecord>> AttemptHistoryAsync(ulong deliverySequence, CancellationToken cancellationToken)
+    /// <summary>The attempts recorded for a delivery, read from the bucket's stream leader (<see cref="LatestValueAsync"/>).</summary>
+    internal async ValueTask<List<AttemptRecord>> AttemptHistoryAsync(ulong deliverySequence, CancellationToken cancellationToken) =>
+        await LatestValueAsync(_names.AttemptsBucket, AttemptsKey(deliverySequence), cancellationToken).ConfigureAwait(false) is { Length: > 0 } json
+            ? StoreJson.Deserialize<List<AttemptRecord>>(json.Span)
+            : [];
+
+    /// <summary>
+    /// The value of <paramref name="key"/> in the KV bucket <paramref name="bucket"/>, read from the bucket's stream
+    /// leader; null when the key has none or was deleted. A KV get may be answered by any replica, and nats-server 2.9
+    /// lets a follower that has fallen behind go on answering, with a value older than the last put or delete.
+    /// </summary>
+    internal async ValueTask<ReadOnlyMemory<byte>?> LatestValueAsync(string bucket, string key, CancellationToken cancellationToken)
     {
-        var entry = await Attempts.TryGetEntryAsync<byte[]>(AttemptsKey(deliverySequence), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return entry.Success && entry.Value.Value is { Length: > 0 } json ? StoreJson.Deserialize<List<AttemptRecord>>(json) : [];
+        var last = await LastAsync("KV_" + bucket, "$KV." + bucket + "." + key, cancellationToken).ConfigureAwait(false);
+        if (last is null || (EventCodec.ParseRaw(last.Hdrs) is { } headers && headers.TryGetValue("KV-Operation", out var operation) && operation.ToString() is "DEL" or "PURGE"))
+        {
+            return null;
+        }
+
+        return last.Data;
     }
 
     internal async ValueTask RecordAttemptsAsync(ulong deliverySequence, List<AttemptRecord> attempts, CancellationToken cancellationToken) =>
