@@ -93,11 +93,11 @@ public static class WebhookSignature
     }
 
     /// <summary>The HMAC key of a <c>whsec_</c> secret.</summary>
+    /// <exception cref="FormatException">The secret is not base64 after its prefix.</exception>
     public static byte[] DecodeSecret(string secret)
     {
-        ArgumentNullException.ThrowIfNull(secret);
-        var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret;
-        return Convert.FromBase64String(encoded);
+        using var key = SignatureHeader.Key(secret);
+        return key.Span.ToArray();
     }
 }
 
