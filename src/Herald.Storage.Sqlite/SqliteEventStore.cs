@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using Herald.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
@@ -22,7 +21,6 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly TimeProvider _timeProvider;
-    private readonly StoreTelemetry _telemetry;
     private readonly ConcurrentDictionary<string, SqliteDeliveryQueue> _queues = new(StringComparer.Ordinal);
     private SqliteConnection? _writeConnection;
     private GroupCommitWriter? _writer;
@@ -37,16 +35,6 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
 
     /// <summary>Creates a store over the file <see cref="SqliteStoreOptions.DatabasePath"/>, keeping time on <paramref name="timeProvider"/>.</summary>
     public SqliteEventStore(SqliteStoreOptions options, TimeProvider timeProvider)
-        : this(options, timeProvider, meterFactory: null)
-    {
-    }
-
-    /// <summary>
-    /// Creates a store over the file <see cref="SqliteStoreOptions.DatabasePath"/>, keeping time on
-    /// <paramref name="timeProvider"/> and its metrics (<see cref="Telemetry.HeraldInstrumentation.SqliteStore"/>) on a
-    /// meter of <paramref name="meterFactory"/>, or on one shared by the process when it is null.
-    /// </summary>
-    public SqliteEventStore(SqliteStoreOptions options, TimeProvider timeProvider, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -57,7 +45,6 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
 
         _options = options;
         _timeProvider = timeProvider;
-        _telemetry = new StoreTelemetry(meterFactory);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.DatabasePath,
@@ -122,7 +109,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
         }
 
         _checkpointer = new WalCheckpointer(checkpointConnection);
-        _writer = new GroupCommitWriter(_writeConnection, _options.WriteQueueCapacity, _checkpointer.Committed, _telemetry);
+        _writer = new GroupCommitWriter(_writeConnection, _options.WriteQueueCapacity, _checkpointer.Committed);
     }
 
     /// <inheritdoc/>

@@ -2,28 +2,27 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Herald.Telemetry;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Herald.Storage.Sqlite.Tests;
 
 /// <summary>
-/// The store measures each commit of its writer and each write's wait for one, on the meter of the host's
-/// <see cref="IMeterFactory"/>: concurrent publishes share commits, and every write is counted once.
+/// The store measures each commit of its writer and each write's wait for one: concurrent publishes share commits, and
+/// every write is counted once. Every store in a process records on the same instruments, so this test runs alone.
 /// </summary>
+[Collection(Name)]
 public sealed class SqliteWriterMetricsTests : IAsyncDisposable
 {
+    public const string Name = "store metrics, alone";
+
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("herald-sqlite-metrics-");
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<(string Instrument, double Value)> _measurements = new();
 
     public SqliteWriterMetricsTests()
     {
-        // Only this test's store: other tests' stores in this process share the meter's name, not its factory.
-        var factory = _services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == HeraldInstrumentation.SqliteStore && ReferenceEquals(instrument.Meter.Scope, factory))
+            if (instrument.Meter.Name == HeraldInstrumentation.SqliteStore)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -37,7 +36,7 @@ public sealed class SqliteWriterMetricsTests : IAsyncDisposable
     public async Task EveryWriteIsCommittedOnce_AndCommitsAreMeasured()
     {
         const int Publishes = 40;
-        var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = Path.Combine(_folder.FullName, "herald.db") }, TimeProvider.System, _services.GetRequiredService<IMeterFactory>());
+        var store = new SqliteEventStore(new SqliteStoreOptions { DatabasePath = Path.Combine(_folder.FullName, "herald.db") }, TimeProvider.System);
         await store.InitializeAsync();
         await using (store)
         {
@@ -63,11 +62,15 @@ public sealed class SqliteWriterMetricsTests : IAsyncDisposable
         Assert.All(writes, d => Assert.True(d > 0, $"a write measured {d} s"));
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _listener.Dispose();
-        await _services.DisposeAsync();
         SqliteConnection.ClearAllPools();
         _folder.Delete(recursive: true);
+        return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>Runs <see cref="SqliteWriterMetricsTests"/> after the other tests, none beside it.</summary>
+[CollectionDefinition(SqliteWriterMetricsTests.Name, DisableParallelization = true)]
+public sealed class SqliteWriterMetricsCollection;

@@ -21,13 +21,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Task _loop;
 
     private readonly Action _committed;
-    private readonly StoreTelemetry _telemetry;
 
-    public GroupCommitWriter(SqliteConnection connection, int capacity, Action committed, StoreTelemetry telemetry)
+    public GroupCommitWriter(SqliteConnection connection, int capacity, Action committed)
     {
         _connection = connection;
         _committed = committed;
-        _telemetry = telemetry;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -116,14 +114,14 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
         _committed();
         var committed = Stopwatch.GetTimestamp();
-        _telemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started, committed).TotalSeconds);
-        _telemetry.CommitWrites.Record(batch.Count);
-        var timeWrites = _telemetry.WriteDuration.Enabled;
+        StoreTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started, committed).TotalSeconds);
+        StoreTelemetry.CommitWrites.Record(batch.Count);
+        var timeWrites = StoreTelemetry.WriteDuration.Enabled;
         foreach (var write in batch)
         {
             if (timeWrites)
             {
-                _telemetry.WriteDuration.Record(Stopwatch.GetElapsedTime(write.Queued, committed).TotalSeconds);
+                StoreTelemetry.WriteDuration.Record(Stopwatch.GetElapsedTime(write.Queued, committed).TotalSeconds);
             }
 
             write.Complete();
