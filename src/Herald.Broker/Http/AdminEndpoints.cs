@@ -125,9 +125,13 @@ internal static class AdminEndpoints
 
         try
         {
+            // Remaining: of the letters there when this call began, those it did not take. Counted after the redrive,
+            // it would also count redriven letters that died again meanwhile (an app that refuses at once), and a
+            // client stopping at the first call's total would take some of them twice.
+            var before = await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
             var count = await store.RedriveAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false);
             Log.Redriven(Audit(http), count, account, workspace, Describe(selector!), BrokerAuth.Remote(http));
-            return Results.Ok(new RedriveResponse(count, await store.CountDeadLettersAsync(account, workspace, selector!, http.RequestAborted).ConfigureAwait(false)));
+            return Results.Ok(new RedriveResponse(count, Math.Max(0, before - count)));
         }
         catch (InvalidStoreIdException ex)
         {
