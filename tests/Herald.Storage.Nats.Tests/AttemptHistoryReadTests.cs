@@ -1,5 +1,7 @@
 using Herald.Storage.Nats.Internal;
 using Herald.Storage.Nats.Tests.Fixtures;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 
 namespace Herald.Storage.Nats.Tests;
 
@@ -34,7 +36,7 @@ public sealed class AttemptHistoryReadTests(NatsClusterFixture nats) : IAsyncLif
     {
         var bucket = "KV_" + new StoreNames(_factory.StoreOptions.Prefix).AttemptsBucket;
         await OpenAsync(nats.ClientUrls);
-        var follower = await nats.FollowerOfAsync(bucket);
+        var follower = await FollowerOfAsync(bucket);
 
         // One store writes through the nodes that keep running; the other is connected only to the follower.
         var writer = await OpenAsync(string.Join(',', nats.Nodes.Where(node => node != follower).Select(node => node.ClientUrl)));
@@ -64,5 +66,13 @@ public sealed class AttemptHistoryReadTests(NatsClusterFixture nats) : IAsyncLif
         _stores.Add(store);
         await store.InitializeAsync();
         return store;
+    }
+
+    private async Task<NatsServerProcess> FollowerOfAsync(string stream)
+    {
+        await using var connection = new NatsConnection(new NatsOpts { Url = nats.ClientUrls });
+        var info = (await new NatsJSContext(connection).GetStreamAsync(stream)).Info;
+        var leader = info.Cluster?.Leader ?? throw new InvalidOperationException($"The stream {stream} has no leader.");
+        return nats.Nodes.First(node => node.ServerName != leader);
     }
 }

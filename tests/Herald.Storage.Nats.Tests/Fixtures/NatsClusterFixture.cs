@@ -1,6 +1,3 @@
-using NATS.Client.Core;
-using NATS.Client.JetStream;
-
 namespace Herald.Storage.Nats.Tests.Fixtures;
 
 /// <summary>Tests in this collection share one 3-node JetStream cluster (streams with three replicas).</summary>
@@ -25,15 +22,6 @@ public sealed class NatsClusterFixture : IAsyncLifetime
 
     /// <summary>A stream or bucket name prefix ("T1_", "T2_", ...) no other test gets.</summary>
     public string NextPrefix() => NatsNames.NextPrefix();
-
-    /// <summary>A node that holds a replica of <paramref name="stream"/> and is not its leader.</summary>
-    public async Task<NatsServerProcess> FollowerOfAsync(string stream)
-    {
-        await using var connection = new NatsConnection(new NatsOpts { Url = ClientUrls });
-        var info = (await new NatsJSContext(connection).GetStreamAsync(stream)).Info;
-        var leader = info.Cluster?.Leader ?? throw new InvalidOperationException($"The stream {stream} has no leader.");
-        return Nodes.First(node => node.ServerName != leader);
-    }
 
     public Task InitializeAsync() => Cluster.StartAsync();
 
