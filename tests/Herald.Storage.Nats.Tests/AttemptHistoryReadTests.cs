@@ -36,7 +36,7 @@ public sealed class AttemptHistoryReadTests(NatsClusterFixture nats) : IAsyncLif
     {
         var bucket = "KV_" + new StoreNames(_factory.StoreOptions.Prefix).AttemptsBucket;
         await OpenAsync(nats.ClientUrls);
-        var follower = await FollowerOfAsync(bucket);
+        var follower = await nats.FollowerOfAsync(bucket);
 
         // One store writes through the nodes that keep running; the other is connected only to the follower.
         var writer = await OpenAsync(string.Join(',', nats.Nodes.Where(node => node != follower).Select(node => node.ClientUrl)));
@@ -66,13 +66,5 @@ public sealed class AttemptHistoryReadTests(NatsClusterFixture nats) : IAsyncLif
         _stores.Add(store);
         await store.InitializeAsync();
         return store;
-    }
-
-    private async Task<NatsServerProcess> FollowerOfAsync(string stream)
-    {
-        await using var connection = new NatsConnection(new NatsOpts { Url = nats.ClientUrls });
-        var info = (await new NatsJSContext(connection).GetStreamAsync(stream)).Info;
-        var leader = info.Cluster?.Leader ?? throw new InvalidOperationException($"The stream {stream} has no leader.");
-        return nats.Nodes.First(node => node.ServerName != leader);
     }
 }

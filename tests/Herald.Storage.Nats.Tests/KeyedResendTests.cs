@@ -48,7 +48,7 @@ public sealed class KeyedResendTests(NatsClusterFixture nats) : IAsyncLifetime
             await maker.InitializeAsync();
         }
 
-        var follower = await FollowerOfAsync(events);
+        var follower = await nats.FollowerOfAsync(events);
         var options = _factory.StoreOptions;
         options.Url = string.Join(',', nats.Nodes.Where(node => node != follower).Select(node => node.ClientUrl));
         _store = new NatsEventStore(options);
@@ -99,12 +99,4 @@ public sealed class KeyedResendTests(NatsClusterFixture nats) : IAsyncLifetime
 
     private static HeraldEvent Event() =>
         new(Guid.CreateVersion7(), "acme", "dev", "vtex.sender", "send-event", "", "{}"u8.ToArray(), DateTimeOffset.UtcNow, null);
-
-    private async Task<NatsServerProcess> FollowerOfAsync(string stream)
-    {
-        await using var connection = new NatsConnection(new NatsOpts { Url = nats.ClientUrls });
-        var info = (await new NatsJSContext(connection).GetStreamAsync(stream)).Info;
-        var leader = info.Cluster?.Leader ?? throw new InvalidOperationException($"The stream {stream} has no leader.");
-        return nats.Nodes.First(node => node.ServerName != leader);
-    }
 }
