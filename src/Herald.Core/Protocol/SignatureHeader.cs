@@ -12,7 +12,15 @@ internal static class SignatureHeader
     // "v1," and the base64 of a 32-byte hash.
     private const int Length = 3 + 44;
 
-    public static string Format(ReadOnlySpan<byte> hash) => Prefix + Convert.ToBase64String(hash);
+    /// <summary>The header for a 32-byte <paramref name="hash"/>, written straight into its string.</summary>
+    public static string Format(ReadOnlySpan<byte> hash)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(hash.Length, HMACSHA256.HashSizeInBytes, nameof(hash));
+        Span<char> header = stackalloc char[Length];
+        Prefix.CopyTo(header);
+        Convert.TryToBase64Chars(hash, header[Prefix.Length..], out _);
+        return new string(header);
+    }
 
     /// <summary>Whether <paramref name="candidate"/> is the header for <paramref name="hash"/>, compared in constant time.</summary>
     public static bool Matches(ReadOnlySpan<byte> hash, ReadOnlySpan<char> candidate)
