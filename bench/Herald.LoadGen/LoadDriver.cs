@@ -101,6 +101,7 @@ internal static class LoadDriver
         await output.WriteLineAsync($"Publishing {options.Events} events to {target.Description}, {options.Subscribers} subscribers, {options.Concurrency} publishes in flight{rateText}.");
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var (jitMethodsBefore, jitTimeBefore, gcsBefore) = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(), GC.CollectionCount(0));
+        var (gen1Before, gen2Before, pausedBefore) = (GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         using var allocations = AllocationSampler.StartIfAsked();
@@ -114,6 +115,7 @@ internal static class LoadDriver
         var totalSeconds = run.Clock.Elapsed.TotalSeconds;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var (jitMethods, jitTime, gcs) = (System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore, System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore, GC.CollectionCount(0) - gcsBefore);
+        var (gen1, gen2, paused) = (GC.CollectionCount(1) - gen1Before, GC.CollectionCount(2) - gen2Before, GC.GetTotalPauseDuration() - pausedBefore);
         var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
         var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
         var endToEnd = recorder.SortedLatencies();
@@ -134,7 +136,7 @@ internal static class LoadDriver
         // This process's CPU over the measured events: the publishers, the subscribers and, for an in-process target
         // (Herald's own broker, the relay), the target itself; RabbitMQ or a broker given by --broker run elsewhere.
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"cpu: {cpu.TotalSeconds:0.00} s in this process = {cpu.TotalMicroseconds / Math.Max(1, options.Events - failures):0} us/event; meanwhile {jitMethods} methods compiled in {jitTime.TotalMilliseconds:0} ms, {gcs} gen0 collections, {allocated / Math.Max(1, options.Events - failures) / 1024.0:0.0} KiB allocated per event, {workItems / (double)Math.Max(1, options.Events - failures):0.0} thread-pool work items per event"));
+            $"cpu: {cpu.TotalSeconds:0.00} s in this process = {cpu.TotalMicroseconds / Math.Max(1, options.Events - failures):0} us/event; meanwhile {jitMethods} methods compiled in {jitTime.TotalMilliseconds:0} ms, {gcs} collections ({gen1} of gen1, {gen2} of gen2) pausing it {paused.TotalMilliseconds:0} ms = {paused.TotalSeconds / totalSeconds:0.0%} of the run, {allocated / Math.Max(1, options.Events - failures) / 1024.0:0.0} KiB allocated per event, {workItems / (double)Math.Max(1, options.Events - failures):0.0} thread-pool work items per event"));
         await store.ReportAsync(output);
         if (allocations is not null)
         {
