@@ -15,6 +15,20 @@ public sealed partial class SqliteEventStore
 
     private const string EventColumns = "e.id, e.account, e.workspace, e.sender, e.key, e.subject, e.body, e.time, e.traceparent, e.tracestate";
 
+    /// <summary>A subscription's pending deliveries due by <c>$now</c>, oldest due first, with their events: read off the pending index in its order.</summary>
+    internal const string DueDeliveriesSql = $"""
+        SELECT d.id, d.attempts, {EventColumns}
+        FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.subscription_id = $sub AND d.state = 0 AND d.due_at <= $now
+        ORDER BY d.due_at, d.id LIMIT $limit
+        """;
+
+    /// <summary>When a subscription's next pending delivery falls due after <c>$now</c>.</summary>
+    internal const string NextDueSql = "SELECT MIN(due_at) FROM deliveries WHERE subscription_id = $sub AND state = 0 AND due_at > $now";
+
+    /// <summary>A removed subscription's undelivered deliveries become dead letters (rows a broker before in-memory leases marked in flight are made pending at open).</summary>
+    internal const string RemoveSubscriptionSql = "UPDATE deliveries SET state = 3, dead_reason = $reason, dead_at = $now WHERE subscription_id = $sub AND state = 0";
+
     /// <inheritdoc/>
     public async ValueTask<AppendResult> AppendAsync(HeraldEvent evt, IReadOnlyList<string> subscriptionIds, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
@@ -131,7 +145,7 @@ public sealed partial class SqliteEventStore
     {
         var count = await WriteAsync((c, t) =>
         {
-            var dead = Execute(c, t, "UPDATE deliveries SET state = 3, dead_reason = $reason, dead_at = $now WHERE subscription_id = $sub AND state IN (0, 1)",
+            var dead = Execute(c, t, RemoveSubscriptionSql,
                 ("$reason", reason), ("$now", NowMs), ("$sub", subscriptionId));
             Writer.Counts.Add(subscriptionId, pending: -dead, dead: dead);
             return dead;
@@ -216,12 +230,7 @@ public sealed partial class SqliteEventStore
         {
             var now = NowMs;
             var due = new List<QueuedDelivery>();
-            await using (var command = Command(connection, null, $"""
-                SELECT d.id, d.attempts, {EventColumns}
-                FROM deliveries d JOIN events e ON e.seq = d.event_seq
-                WHERE d.subscription_id = $sub AND d.state = 0 AND d.due_at <= $now
-                ORDER BY d.due_at, d.id LIMIT $limit
-                """, ("$sub", subscriptionId), ("$now", now), ("$limit", limit)))
+            await using (var command = Command(connection, null, DueDeliveriesSql, ("$sub", subscriptionId), ("$now", now), ("$limit", limit)))
             await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -230,7 +239,7 @@ public sealed partial class SqliteEventStore
                 }
             }
 
-            await using var next = Command(connection, null, "SELECT MIN(due_at) FROM deliveries WHERE subscription_id = $sub AND state = 0 AND due_at > $now", ("$sub", subscriptionId), ("$now", now));
+            await using var next = Command(connection, null, NextDueSql, ("$sub", subscriptionId), ("$now", now));
             return (due, await next.ExecuteScalarAsync(ct).ConfigureAwait(false) is long ms ? ms : (long?)null);
         }, cancellationToken);
 

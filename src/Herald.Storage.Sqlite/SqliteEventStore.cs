@@ -214,11 +214,14 @@ public sealed partial class SqliteEventStore : IEventStore, IAppStore, IDeadLett
     }
 
     /// <summary>
-    /// Whether the file was made by a Herald that kept leases in the file (before <c>deliveries_queue</c>): it has
-    /// deliveries but not their queue index, and its rows marked in flight (state 1) must be made pending and due at once.
+    /// Whether the file was made by a Herald that kept leases in the file (before <c>deliveries_queue</c>, which
+    /// <c>deliveries_pending</c> replaced): it has deliveries but neither queue index, and its rows marked in flight
+    /// (state 1) must be made pending and due at once.
     /// </summary>
     private static bool IsOlderFile(SqliteConnection connection, SqliteTransaction transaction) =>
-        Has(connection, transaction, "table", "deliveries") && !Has(connection, transaction, "index", "deliveries_queue");
+        Has(connection, transaction, "table", "deliveries")
+        && !Has(connection, transaction, "index", "deliveries_queue")
+        && !Has(connection, transaction, "index", "deliveries_pending");
 
     /// <summary>Whether the file has the table or index (<paramref name="type"/>) <paramref name="name"/>.</summary>
     private static bool Has(SqliteConnection connection, SqliteTransaction transaction, string type, string name)

@@ -88,7 +88,40 @@ public sealed class SqliteFileTests
             }
         }
 
-        Assert.Equal(["deliveries_dead", "deliveries_event", "deliveries_queue"], names);
+        Assert.Equal(["deliveries_dead", "deliveries_event", "deliveries_pending"], names);
+    }
+
+    [Fact]
+    public async Task Open_ADatabaseWithTheQueueIndexOfEveryState_ReplacesItWithThePendingIndex_AndKeepsItsQueue()
+    {
+        await using var factory = new SqliteStoreFactory();
+        await WriteOlderFileAsync(factory.DatabasePath, """
+                CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, account TEXT NOT NULL, workspace TEXT NOT NULL,
+                    sender TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, time INTEGER NOT NULL, traceparent TEXT, tracestate TEXT);
+                CREATE INDEX deliveries_event ON deliveries (event_seq);
+                CREATE INDEX deliveries_queue ON deliveries (subscription_id, state, due_at);
+                CREATE INDEX deliveries_dead ON deliveries (dead_at, id) WHERE state = 3;
+                INSERT INTO events VALUES (1, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a51', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000000, NULL, NULL);
+                INSERT INTO events VALUES (2, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a52', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000001, NULL, NULL);
+                INSERT INTO events VALUES (3, '0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a53', 'acme', 'dev', 'vtex.sender', 'k', '', X'7B7D', 1700000000002, NULL, NULL);
+                INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES (1, 's1', 2, 1, 0);
+                INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at, dead_reason, dead_at) VALUES (2, 's1', 3, 5, 0, 'max-attempts', 1700000000100);
+                INSERT INTO deliveries (event_seq, subscription_id, state, attempts, due_at) VALUES (3, 's1', 0, 0, 0);
+                """);
+
+        await using (var store = await factory.OpenAsync())
+        await using (var queue = await store.Events.OpenQueueAsync("s1"))
+        {
+            // Only the pending delivery is in the queue; the delivered and the dead one stay as they were.
+            var leased = await queue.LeaseAsync(3, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5));
+            Assert.Equal(Guid.Parse("0196a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a53"), Assert.Single(leased).Event.Id);
+            Assert.Equal(new DeliveryCounts(0, 1, 1, 1), (await store.Events.CountAsync(["s1"]))["s1"]);
+            Assert.Equal(1, await store.Events.SubscriptionRemovedAsync("s1", "subscription-removed"));
+            Assert.Equal(new DeliveryCounts(0, 0, 1, 2), (await store.Events.CountAsync(["s1"]))["s1"]);
+        }
+
+        var indexes = await SqliteFile.ReadTextAsync(factory.DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        Assert.Equal(["deliveries_dead", "deliveries_event", "deliveries_pending"], indexes);
     }
 
     /// <summary>

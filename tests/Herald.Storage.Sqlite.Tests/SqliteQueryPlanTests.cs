@@ -21,4 +21,27 @@ public sealed class SqliteQueryPlanTests
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN events", StringComparison.Ordinal));
         Assert.Equal(2, plan.Count(step => step.StartsWith("SEARCH events", StringComparison.Ordinal)));
     }
+
+    public static TheoryData<string, string> QueueStatements => new()
+    {
+        { nameof(SqliteEventStore.DueDeliveriesSql), SqliteEventStore.DueDeliveriesSql },
+        { nameof(SqliteEventStore.NextDueSql), SqliteEventStore.NextDueSql },
+        { nameof(SqliteEventStore.RemoveSubscriptionSql), SqliteEventStore.RemoveSubscriptionSql },
+    };
+
+    [Theory]
+    [MemberData(nameof(QueueStatements))]
+    public async Task ASubscriptionsQueue_IsReadOffThePendingIndex_WithoutAScanOrASort(string statement, string sql)
+    {
+        await using var factory = new SqliteStoreFactory();
+        await using (await factory.OpenAsync())
+        {
+        }
+
+        var plan = await SqliteFile.ReadTextAsync(factory.DatabasePath, "EXPLAIN QUERY PLAN " + sql, column: 3);
+
+        Assert.True(plan.Count > 0, statement);
+        Assert.Contains(plan, step => step.StartsWith("SEARCH", StringComparison.Ordinal) && step.Contains("INDEX deliveries_pending (subscription_id=?", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal) || step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
 }

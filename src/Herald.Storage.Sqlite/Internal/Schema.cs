@@ -4,7 +4,8 @@ namespace Herald.Storage.Sqlite.Internal;
 /// The database schema. States: 0 pending, 1 in flight (only in files from before leases moved to memory), 2 delivered,
 /// 3 dead. Each index is a write on the hot path, so there are few:
 /// <list type="bullet">
-/// <item>one index serves a subscription's queue (pending by due time);</item>
+/// <item>one index serves a subscription's queue: its pending deliveries by due time, and only those (a partial index, so a
+/// delivered settlement removes the row's entry and adds none, and the index holds the backlog, not the retention);</item>
 /// <item>a subscription's counts by state are a row of their own (<c>subscription_counts</c>), changed by each commit that
 /// changes its deliveries (<see cref="DeliveryCountChanges"/>), so that reading them never reads the deliveries;</item>
 /// <item>dead letters have a partial index of their own, written only when a delivery dies;</item>
@@ -53,7 +54,7 @@ internal static class Schema
             dead_at INTEGER
         );
         CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries (event_seq);
-        CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (subscription_id, state, due_at);
+        CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (subscription_id, due_at) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (dead_at, id) WHERE state = 3;
         CREATE TABLE IF NOT EXISTS attempts (
             delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
@@ -85,10 +86,10 @@ internal static class Schema
     /// <summary>
     /// Indexes of older schemas that <see cref="Create"/> replaced: <c>deliveries_due</c> and <c>deliveries_state</c> (by
     /// <c>deliveries_queue</c>), <c>events_tenant</c> and <c>events_time</c> (by <c>deliveries_dead</c> and the event
-    /// sequence). Dropped when a file that has them is opened, after the rows an older file marked in flight are made
-    /// pending again.
+    /// sequence), and <c>deliveries_queue</c>, which held every state's deliveries (by <c>deliveries_pending</c>).
+    /// Dropped when a file that has them is opened, after the rows an older file marked in flight are made pending again.
     /// </summary>
-    public static readonly string[] ReplacedIndexes = ["deliveries_due", "deliveries_state", "events_tenant", "events_time"];
+    public static readonly string[] ReplacedIndexes = ["deliveries_due", "deliveries_state", "events_tenant", "events_time", "deliveries_queue"];
 
     /// <summary>
     /// Fills <c>subscription_counts</c> from the deliveries, once, in a file made before it (after its rows in flight were
