@@ -66,7 +66,8 @@ internal static class LoadRun
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Timeout);
         var ct = deadline.Token;
-        var recorder = new DeliveryRecorder();
+        // Sized for the larger of the warm-up and the measured events (the table is emptied in between), every subscriber's.
+        var recorder = new DeliveryRecorder(Math.Max(options.Events, options.Warmup) * options.Subscribers);
         await using ILoadTarget target = options.Target switch
         {
             TargetRelay => new RelayTarget(options.DeliveryConcurrency),
