@@ -116,7 +116,10 @@ internal static class LoadRun
         var port = FreePort();
         var link = await LinkAsync(http, adminToken, workspace, "load." + name, service, $"http://127.0.0.1:{port}", ct);
 
-        var builder = WebApplication.CreateBuilder();
+        // The app's folder is its content root, and its configuration is not watched for changes: by default both are the
+        // working directory, watched recursively, and a profiler or trace writing its file there woke the watcher's
+        // thread hundreds of times a second inside the measured process.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = root, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
