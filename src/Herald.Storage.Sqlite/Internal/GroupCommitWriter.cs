@@ -26,12 +26,34 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _connection = connection;
         _committed = committed;
+        // The writer waits on a thread of its own, and a queued write wakes it directly: a continuation on the thread
+        // pool would wait behind every request and delivery already queued there, and each commit's fsync would hold
+        // a pool thread. With synchronous continuations the wake is the queuing thread's (a writer waiting for room in a
+        // full queue resumes on the writer's thread, only to await its commit).
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
         });
-        _loop = Task.Run(RunAsync);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop = stopped.Task;
+        new Thread(() =>
+        {
+            try
+            {
+                Run();
+                stopped.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                stopped.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Herald SQLite writer",
+        }.Start();
     }
 
     /// <summary>The delivery count changes of the transaction being written; only for use inside a write.</summary>
@@ -60,10 +82,10 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return statement;
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<PendingWrite>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitForWrites())
         {
             batch.Clear();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
@@ -88,6 +110,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Blocks the writer's thread until a write is queued (true) or the queue is closed and empty (false).</summary>
+    private bool WaitForWrites()
+    {
+        var ready = _queue.Reader.WaitToReadAsync();
+        return ready.IsCompleted ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
     private bool TryCommit(List<PendingWrite> batch, out Exception? failure)
