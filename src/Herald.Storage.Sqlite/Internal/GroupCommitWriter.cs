@@ -113,11 +113,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>Blocks the writer's thread until a write is queued (true) or the queue is closed and empty (false).</summary>
-    private bool WaitForWrites()
-    {
-        var ready = _queue.Reader.WaitToReadAsync();
-        return ready.IsCompleted ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
-    }
+    private bool WaitForWrites() => _queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
 
     private bool TryCommit(List<PendingWrite> batch, out Exception? failure)
     {
