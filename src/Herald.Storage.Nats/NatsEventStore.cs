@@ -34,6 +34,12 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     /// </summary>
     private static readonly TimeSpan FanOutAckWait = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a subscription's removal waits for the fan-out to copy the events appended before it: a healthy
+    /// cluster's longest is a failed copy's retry (2 s to confirm, then 1 s) or a crashed broker's pull handed on (5 s).
+    /// </summary>
+    private static readonly TimeSpan FanOutCatchUpDeadline = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a new replicated stream or consumer may take to elect its leader.</summary>
     private static readonly TimeSpan LeaderDeadline = TimeSpan.FromSeconds(10);
 
@@ -304,15 +310,26 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Two things a cluster does after answering are allowed for, so that what is dead-lettered is what was left
+    /// undelivered. The fan-out copies events after their append has returned: the removal first waits for it
+    /// (<see cref="WaitForFanOutAsync"/>). A settlement's acknowledgement is answered by the consumer's leader and
+    /// takes its message off the stream only when the stream's replicas apply it, which a deleted consumer's replicas
+    /// never do: a message at or below the consumer's acknowledgement floor, read before the consumer is deleted, was
+    /// settled, and is deleted without a dead letter. A delivery acknowledged out of order in the moment before the
+    /// removal can still be dead-lettered as well (at least once).
+    /// </remarks>
     public async ValueTask<int> SubscriptionRemovedAsync(string subscriptionId, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(subscriptionId);
         var token = StoreNames.Token(subscriptionId);
+        await WaitForFanOutAsync(subscriptionId, cancellationToken).ConfigureAwait(false);
         if (_queues.TryGetValue(subscriptionId, out var queue))
         {
             queue.ForgetLeases();
         }
 
+        var settledUpTo = await AcknowledgedUpToAsync(token, cancellationToken).ConfigureAwait(false);
         try
         {
             await _js.DeleteConsumerAsync(_names.DeliveriesStream, _names.Consumer(token), cancellationToken).ConfigureAwait(false);
@@ -325,6 +342,12 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         var count = 0;
         await foreach (var stored in ReadAsync(_names.DeliveriesStream, _names.Deliveries(token), 1, cancellationToken).ConfigureAwait(false))
         {
+            if (stored.Seq <= settledUpTo)
+            {
+                await DeleteAsync(_names.DeliveriesStream, stored.Seq, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             var headers = EventCodec.ParseRaw(stored.Hdrs);
             var evt = EventCodec.Event(headers, stored.Data.ToArray());
             var attempts = await AttemptHistoryAsync(stored.Seq, cancellationToken).ConfigureAwait(false);
@@ -335,6 +358,50 @@ public sealed partial class NatsEventStore : IEventStore, IAppStore, IDeadLetter
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Waits until the fan-out has copied every event committed before this call to its subscriptions' queues: its
+    /// consumer's acknowledgement floor has reached the events stream's last sequence as read here, or it has nothing
+    /// left to copy.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The fan-out did not get there within <see cref="FanOutCatchUpDeadline"/>.</exception>
+    private async ValueTask WaitForFanOutAsync(string subscriptionId, CancellationToken cancellationToken)
+    {
+        var last = (await _js.GetStreamAsync(_names.EventsStream, cancellationToken: cancellationToken).ConfigureAwait(false)).Info.State.LastSeq;
+        var started = _timeProvider.GetTimestamp();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10), _timeProvider);
+        while (true)
+        {
+            var fanOut = (await _js.GetConsumerAsync(_names.EventsStream, _names.FanOutConsumer, cancellationToken).ConfigureAwait(false)).Info;
+            if (fanOut.AckFloor.StreamSeq >= last || (fanOut.NumPending == 0 && fanOut.NumAckPending == 0))
+            {
+                return;
+            }
+
+            if (_timeProvider.GetElapsedTime(started) > FanOutCatchUpDeadline)
+            {
+                throw new StoreUnavailableException($"Subscription {subscriptionId} was not removed: the NATS cluster has copied the events appended before the removal up to sequence {fanOut.AckFloor.StreamSeq} of {last} in {FanOutCatchUpDeadline.TotalSeconds:0} s, so its undelivered deliveries cannot all be found; nothing was dead-lettered. Check that a majority of the NATS servers is up and that the brokers' logs show no failed copies.");
+            }
+
+            await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The stream sequence up to which the subscription's consumer has had every message acknowledged (delivered or
+    /// dead), as its leader knows it; 0 when the subscription has no consumer.
+    /// </summary>
+    private async ValueTask<ulong> AcknowledgedUpToAsync(string token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _js.GetConsumerAsync(_names.DeliveriesStream, _names.Consumer(token), cancellationToken).ConfigureAwait(false)).Info.AckFloor.StreamSeq;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return 0;
+        }
     }
 
     /// <inheritdoc/>

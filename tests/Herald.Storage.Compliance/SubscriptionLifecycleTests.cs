@@ -34,6 +34,46 @@ public abstract class SubscriptionLifecycleTests : StoreTestBase
     }
 
     [Fact]
+    public async Task SubscriptionRemoved_RightAfterAppends_DeadLettersEveryEventAppendedBeforeIt()
+    {
+        // A store may make a subscription's deliveries after the append has returned (the NATS store copies committed
+        // events to the queues in the background); a removal must still find every event appended before it, even
+        // when they were appended all at once a moment before.
+        for (var round = 0; round < 5; round++)
+        {
+            var subscription = await SubscribeAsync($"r{round}");
+            var events = Enumerable.Range(0, 100).Select(_ => Event()).ToList();
+            await Task.WhenAll(events.Select(e => AppendAsync(e, subscription)));
+
+            Assert.Equal(events.Count, await UnsubscribeAsync(subscription, "subscription-removed"));
+            var letters = await DeadLettersAsync(subscription);
+            Assert.Equal(events.Select(e => e.Id).Order(), letters.Select(l => l.Event.Id).Order());
+            Assert.Equal(new DeliveryCounts(0, 0, 0, events.Count), await CountAsync(subscription));
+        }
+    }
+
+    [Fact]
+    public async Task SubscriptionRemoved_RightAfterSettlements_DeadLettersOnlyWhatWasLeftUnsettled()
+    {
+        // A settlement is final when it returns: a removal right after it neither dead-letters a delivered delivery
+        // nor a dead one again (on a cluster, an acknowledgement reaches the stream's replicas after it is answered).
+        for (var round = 0; round < 5; round++)
+        {
+            var subscription = await SubscribeAsync($"s{round}");
+            var events = Enumerable.Range(0, 20).Select(_ => Event()).ToList();
+            await Task.WhenAll(events.Select(e => AppendAsync(e, subscription)));
+            var leased = await LeaseUntilAsync(subscription, events.Count);
+            await SettleAsync([.. leased.Take(10).Select(Delivered), .. leased.Skip(10).Take(5).Select(l => Dead(l))]);
+
+            Assert.Equal(5, await UnsubscribeAsync(subscription, "subscription-removed"));
+            Assert.Equal(new DeliveryCounts(0, 0, 10, 10), await CountAsync(subscription));
+            var letters = await DeadLettersAsync(subscription);
+            Assert.Equal(leased.Skip(10).Select(l => l.Event.Id).Order(), letters.Select(l => l.Event.Id).Order());
+            Assert.Equal(5, letters.Count(l => l.Reason == "subscription-removed"));
+        }
+    }
+
+    [Fact]
     public async Task Settle_OfADeliveryDeadLetteredByRemoval_ChangesNothing()
     {
         var s1 = await SubscribeAsync();
