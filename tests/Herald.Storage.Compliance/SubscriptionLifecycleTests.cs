@@ -41,9 +41,7 @@ public abstract class SubscriptionLifecycleTests : StoreTestBase
         // when they were appended all at once a moment before.
         for (var round = 0; round < 5; round++)
         {
-            var subscription = await SubscribeAsync($"r{round}");
-            var events = Enumerable.Range(0, 100).Select(_ => Event()).ToList();
-            await Task.WhenAll(events.Select(e => AppendAsync(e, subscription)));
+            var (subscription, events) = await SubscribeAndAppendAtOnceAsync($"r{round}", 100);
 
             Assert.Equal(events.Count, await UnsubscribeAsync(subscription, "subscription-removed"));
             var letters = await DeadLettersAsync(subscription);
@@ -59,9 +57,7 @@ public abstract class SubscriptionLifecycleTests : StoreTestBase
         // nor a dead one again (on a cluster, an acknowledgement reaches the stream's replicas after it is answered).
         for (var round = 0; round < 5; round++)
         {
-            var subscription = await SubscribeAsync($"s{round}");
-            var events = Enumerable.Range(0, 20).Select(_ => Event()).ToList();
-            await Task.WhenAll(events.Select(e => AppendAsync(e, subscription)));
+            var (subscription, events) = await SubscribeAndAppendAtOnceAsync($"s{round}", 20);
             var leased = await LeaseUntilAsync(subscription, events.Count);
             await SettleAsync([.. leased.Take(10).Select(Delivered), .. leased.Skip(10).Take(5).Select(l => Dead(l))]);
 
@@ -125,5 +121,14 @@ public abstract class SubscriptionLifecycleTests : StoreTestBase
         Assert.Equal((after.Id, 1), (lease.Event.Id, lease.Attempt));
         await AssertNothingDueAsync(s1);
         Assert.Equal(before.Id, Assert.Single(await DeadLettersAsync(s1)).Event.Id);
+    }
+
+    /// <summary>A new subscription, and <paramref name="count"/> events routed to it appended all at once.</summary>
+    private async Task<(string Subscription, List<HeraldEvent> Events)> SubscribeAndAppendAtOnceAsync(string handler, int count)
+    {
+        var subscription = await SubscribeAsync(handler);
+        var events = Enumerable.Range(0, count).Select(_ => Event()).ToList();
+        await Task.WhenAll(events.Select(e => AppendAsync(e, subscription)));
+        return (subscription, events);
     }
 }
